@@ -1,0 +1,18 @@
+# Auto-ReID as a Snakemake DAG: wiring only. Every rule calls one `autoreid` command; paths and
+# experiment lists come from autoreid.experiments, parameters from params/*.yaml.
+#   snakemake tables                         # embedded tiny profile (workflow/profiles/default)
+#   snakemake tables --cores 1 --resources gpu=1
+#   snakemake -n tables --configfile params/paper.yaml
+configfile: "params/default.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/search.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/tables.smk"
+
+
+rule tables:
+    input:
+        TABLE_FILES,

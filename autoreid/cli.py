@@ -1,0 +1,324 @@
+"""`autoreid <command>`: the one entry point that Snakemake rules, DVC stages, CI and users call.
+
+User mistakes (bad files, parameters, layouts) end with one line on stderr and exit status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from autoreid.errors import UserError
+
+BENCHMARKS = ("market1501",)
+
+
+def _runtime(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="where to run (auto: cuda when available)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+
+
+def _params(p: argparse.ArgumentParser, variant: str | None = None) -> None:
+    p.add_argument("--params", help="params file (params/default.yaml, params/paper.yaml, ...)")
+    if variant:
+        p.add_argument(f"--{variant}", help=f"named entry of the params file's {variant}s to apply")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="override one parameter (repeatable); the value is parsed as YAML")
+
+
+# ---------------------------------------------------------------- data
+def cmd_synth(a) -> None:
+    from autoreid.config import build, load_params, parse_overrides
+    from autoreid.data.synth.market import SynthMarketConfig, write_market
+
+    values = load_params(a.params)["synth"][a.benchmark] if a.params else {}
+    values.update(parse_overrides(a.set))
+    cfg = build(SynthMarketConfig, values, f"synth.{a.benchmark}")
+    counts = write_market(a.out, cfg)
+    print(f"synthetic {a.benchmark} in {a.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def cmd_prepare(a) -> None:
+    from autoreid.data.manifest import write_manifest
+    from autoreid.data.market1501 import load_market1501
+
+    records = load_market1501(a.raw)
+    write_manifest(records, Path(a.out) / "manifest.csv")
+    counts = {s: sum(r.split == s for r in records) for s in ("train", "query", "gallery")}
+    ids = len({r.pid for r in records if r.split == "train"})
+    print(f"{a.benchmark}: {counts['train']} train images of {ids} ids, {counts['query']} query, "
+          f"{counts['gallery']} gallery -> {Path(a.out) / 'manifest.csv'}")
+
+
+def cmd_split(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.data.manifest import read_manifest, write_manifest
+    from autoreid.data.split import search_split
+    from autoreid.io import save_config
+
+    cfg = {"fraction": 0.5, "seed": 0}
+    if a.params:
+        cfg.update(load_params(a.params)["split"])
+    for key in ("fraction", "seed"):
+        if getattr(a, key) is not None:
+            cfg[key] = getattr(a, key)
+    train = [r for r in read_manifest(a.manifest) if r.split == "train"]
+    records = search_split(train, cfg["fraction"], cfg["seed"])
+    write_manifest(records, a.out)
+    save_config(Path(a.out).parent, {"manifest": a.manifest, **cfg}, cfg["seed"])
+    n = sum(r.split == "train" for r in records)
+    print(f"search split: {n} D_train / {len(records) - n} D_val images -> {a.out}")
+
+
+# ---------------------------------------------------------------- search
+def cmd_search(a) -> None:
+    from autoreid.config import stage_config
+    from autoreid.runtime import setup
+    from autoreid.search.search import SearchConfig, search
+
+    variant = ("search_variants", a.variant) if a.variant else None
+    cfg = stage_config(SearchConfig, a.params, "search", variant, a.set)
+    if a.run is not None:
+        cfg = dataclasses.replace(cfg, seed=cfg.seed + a.run)
+    device = setup(a.device, a.threads, cfg.seed)
+    search(a.split, a.out, cfg, device)
+    print(f"search done: {Path(a.out) / 'alphas.json'}")
+
+
+def cmd_derive(a) -> None:
+    from autoreid.io import read_json
+    from autoreid.search.derive import derive
+    from autoreid.space import genotypes
+
+    alphas = read_json(a.alphas)
+    for key in ("normal", "reduce", "ops", "nodes"):
+        if key not in alphas:
+            raise UserError(f"{a.alphas}: missing '{key}' (not written by `autoreid search`?)")
+    meta = {k: alphas[k] for k in ("space", "objective") if k in alphas}
+    meta["alphas"] = str(a.alphas)
+    g = derive(alphas["normal"], alphas["reduce"], alphas["ops"], alphas["nodes"], meta)
+    genotypes.save(g, a.out)
+    if a.figure:
+        from autoreid.search.draw import draw_genotype
+
+        draw_genotype(g, a.figure, title=Path(a.out).parent.name if not a.title else a.title)
+    print(f"genotype -> {a.out}")
+
+
+def cmd_draw(a) -> None:
+    from autoreid.search.draw import draw_genotype
+    from autoreid.space import genotypes
+
+    draw_genotype(genotypes.resolve(a.genotype), a.out, title=a.genotype)
+    print(f"cells -> {a.out}")
+
+
+# ---------------------------------------------------------------- train / evaluate
+def cmd_train(a) -> None:
+    from autoreid.config import stage_config
+    from autoreid.runtime import setup
+    from autoreid.train.train import TrainConfig, train
+
+    setting = ("train_settings", a.setting) if a.setting else None
+    cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
+    device = setup(a.device, a.threads, cfg.seed)
+    path = train(a.manifest, a.arch, a.out, cfg, device, a.name)
+    print(f"model -> {path}")
+
+
+def cmd_extract(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.evaluate import features
+    from autoreid.runtime import setup
+
+    device = setup(a.device, a.threads)
+    ev = load_params(a.params)["evaluate"] if a.params else {"feature": "f", "batch_size": 128}
+    feature = a.feature or ev["feature"]
+    if a.pixels:
+        if not (a.height and a.width):
+            raise UserError("--pixels needs --height and --width")
+        n = features.extract(a.manifest, lambda rs: features.pixels(rs, a.height, a.width), a.out,
+                             {"model": "pixels", "input": [a.height, a.width]})
+    else:
+        if not a.checkpoint:
+            raise UserError("give --checkpoint MODEL.pt (or --pixels)")
+        from autoreid.models.build import load_checkpoint, load_model
+
+        model, spec = load_model(a.checkpoint)
+        cfg = load_checkpoint(a.checkpoint).get("config", {})
+        h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
+        if not (h and w):
+            raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
+        model.to(device)
+        n = features.extract(
+            a.manifest,
+            lambda rs: features.embed(model, rs, h, w, feature, device, ev["batch_size"]),
+            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature})
+    print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
+
+
+def cmd_evaluate(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.evaluate.features import read_features
+    from autoreid.evaluate.metrics import evaluate
+    from autoreid.io import write_json
+
+    metric = a.metric or (load_params(a.params)["evaluate"]["metric"] if a.params else "euclidean")
+    f = read_features(a.features)
+    q, g = f["query"], f["gallery"]
+    m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric)
+    m["features"] = str(a.features)
+    write_json(a.out, m)
+    print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
+          f"R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  -> {a.out}")
+
+
+def cmd_profile(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.io import write_json
+    from autoreid.models.build import arch_spec
+    from autoreid.profile import profile
+
+    cfg = {"C": 64, "layers": [2, 2, 2, 2], "height": 384, "width": 128, "num_classes": 751}
+    if a.params:
+        cfg.update(load_params(a.params)["profiling"])
+    for key in cfg:
+        if getattr(a, key) is not None:
+            cfg[key] = getattr(a, key)
+    spec = arch_spec(a.arch, cfg["num_classes"], cfg["C"], cfg["layers"], name=a.name)
+    result = profile(spec, cfg["height"], cfg["width"])
+    if a.out:
+        write_json(a.out, result)
+    print(f"{result['name']}: {result['params_M']:.2f} M params, {result['flops_G']:.2f} G "
+          f"multiply-adds at {cfg['height']}x{cfg['width']}, C={cfg['C']}, l={cfg['layers']}, "
+          f"{cfg['num_classes']} classes")
+
+
+def cmd_tables(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.experiments import Paths
+    from autoreid.tables import table1
+
+    params = load_params(a.params)
+    paths = Paths(params["results"])
+    for number in a.table:
+        if number != 1:
+            raise UserError(f"table {number}: not available yet (this version builds Table 1)")
+        stem = str(Path(a.out) / "table1") if a.out else paths.table(1, "x")[:-2]
+        print("\n".join(table1.write(params, stem)))
+
+
+# ---------------------------------------------------------------- parser
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="autoreid", description=__doc__.splitlines()[0])
+    from autoreid import __version__
+
+    p.add_argument("--version", action="version", version=f"autoreid {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="<command>")
+
+    data = sub.add_parser("data", help="datasets: synth, prepare, split")
+    dsub = data.add_subparsers(dest="data_command", required=True, metavar="<data command>")
+    s = dsub.add_parser("synth", help="generate an embedded synthetic benchmark in its official layout")
+    s.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    s.add_argument("--out", required=True, help="folder to create (replaced if it exists)")
+    _params(s)
+    s.set_defaults(func=cmd_synth)
+    s = dsub.add_parser("prepare", help="official layout -> manifest.csv (path,pid,camid,split)")
+    s.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    s.add_argument("--raw", required=True, help="the dataset folder as distributed")
+    s.add_argument("--out", required=True, help="folder for manifest.csv")
+    s.set_defaults(func=cmd_prepare)
+    s = dsub.add_parser("split", help="the search split: train images 50/50 by image into D_train/D_val")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--out", required=True, help="split.csv to write")
+    s.add_argument("--fraction", type=float, help="share of images in D_train (default 0.5)")
+    s.add_argument("--seed", type=int)
+    s.add_argument("--params", help="params file (its `split` section)")
+    s.set_defaults(func=cmd_split)
+
+    s = sub.add_parser("search", help="architecture search (Alg. 1): writes alphas.json")
+    s.add_argument("--split", required=True, help="split.csv from `autoreid data split`")
+    s.add_argument("--out", required=True, help="run folder (checkpoint, log, alphas)")
+    s.add_argument("--run", type=int, help="run number n: seed = search.seed + n")
+    _params(s, "variant")
+    _runtime(s)
+    s.set_defaults(func=cmd_search)
+
+    s = sub.add_parser("derive", help="alphas.json -> genotype file (DARTS rule) and a drawing")
+    s.add_argument("--alphas", required=True)
+    s.add_argument("--out", required=True, help="genotype .yaml to write")
+    s.add_argument("--figure", help="also draw the cells to this image (.png/.pdf/.svg)")
+    s.add_argument("--title", help="figure title")
+    s.set_defaults(func=cmd_derive)
+
+    s = sub.add_parser("draw", help="draw a genotype (published name or file)")
+    s.add_argument("genotype")
+    s.add_argument("--out", required=True)
+    s.set_defaults(func=cmd_draw)
+
+    s = sub.add_parser("train", help="train a network from scratch with the retrieval loss")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--arch", required=True,
+                   help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
+    s.add_argument("--out", required=True, help="run folder (model.pt, log.csv, checkpoint)")
+    s.add_argument("--name", help="name of the network in logs and tables (default: from --arch)")
+    _params(s, "setting")
+    _runtime(s)
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("extract", help="features of the query and gallery -> features.h5")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--checkpoint", help="model.pt from `autoreid train`")
+    s.add_argument("--pixels", action="store_true", help="raw pixels instead of a network")
+    s.add_argument("--feature", choices=["f", "g"], help="backbone feature f or embedding g")
+    s.add_argument("--height", type=int)
+    s.add_argument("--width", type=int)
+    s.add_argument("--params", help="params file (its `evaluate` section)")
+    _runtime(s)
+    s.set_defaults(func=cmd_extract)
+
+    s = sub.add_parser("evaluate", help="features.h5 -> metrics.json (CMC, mAP, mINP)")
+    s.add_argument("--features", required=True)
+    s.add_argument("--out", required=True)
+    s.add_argument("--metric", choices=["euclidean", "cosine"])
+    s.add_argument("--params", help="params file (its `evaluate` section)")
+    s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
+    s.add_argument("--arch", required=True)
+    s.add_argument("--C", type=int)
+    s.add_argument("--layers", type=int, nargs=4)
+    s.add_argument("--height", type=int)
+    s.add_argument("--width", type=int)
+    s.add_argument("--num-classes", dest="num_classes", type=int)
+    s.add_argument("--name", help="name to record (default: from --arch)")
+    s.add_argument("--params", help="params file (its `profiling` section)")
+    s.add_argument("--out", help="JSON file to write")
+    s.set_defaults(func=cmd_profile)
+
+    s = sub.add_parser("tables", help="build the paper's tables from the results of a profile")
+    s.add_argument("--params", required=True)
+    s.add_argument("--table", type=int, nargs="+", default=[1])
+    s.add_argument("--out", help="folder (default: <results>/tables)")
+    s.set_defaults(func=cmd_tables)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as e:
+        print(f"autoreid {args.command}: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"autoreid {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

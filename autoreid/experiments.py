@@ -1,0 +1,90 @@
+"""The experiment plan in one place: where every output lives (`Paths`) and which runs make each
+table. The Snakefile, the DVC stage generator and `autoreid tables` all read it, so a path or a
+row is defined once."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from autoreid.errors import UserError
+
+SEARCHED = re.compile(r"^(?P<variant>[a-z0-9_]+)-run(?P<run>[0-9]+)$")
+LABELS = {
+    "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
+    "DARTS_V2": "DARTS", "GDAS_V1": "GDAS",
+    "baseline": "Baseline", "baseline_reid": "Baseline + ReID Search Space",
+    "retrieval_reid": "Retrieval + ReID Search Space",
+}
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Output layout of a profile: results/<profile>/<stage>/<benchmark>/..."""
+    results: str
+
+    def raw(self, benchmark: str) -> str:
+        return f"{self.results}/raw/{benchmark}"
+
+    def synth_marker(self, benchmark: str) -> str:
+        return f"{self.raw(benchmark)}/synth.yaml"
+
+    def manifest(self, benchmark: str) -> str:
+        return f"{self.results}/data/{benchmark}/manifest.csv"
+
+    def split(self, benchmark: str) -> str:
+        return f"{self.results}/split/{benchmark}/split.csv"
+
+    def search(self, benchmark: str, variant: str, run: str | int) -> str:
+        return f"{self.results}/search/{benchmark}/{variant}/run{run}"
+
+    def derive(self, benchmark: str, variant: str, run: str | int) -> str:
+        return f"{self.results}/derive/{benchmark}/{variant}/run{run}"
+
+    def genotype(self, benchmark: str, variant: str, run: str | int) -> str:
+        return f"{self.derive(benchmark, variant, run)}/genotype.yaml"
+
+    def train(self, benchmark: str, setting: str, arch: str) -> str:
+        return f"{self.results}/train/{benchmark}/{setting}/{arch}"
+
+    def evaluate(self, benchmark: str, setting: str, arch: str) -> str:
+        return f"{self.results}/evaluate/{benchmark}/{setting}/{arch}"
+
+    def pixels(self, benchmark: str) -> str:
+        return f"{self.results}/evaluate/{benchmark}/pixels"
+
+    def profile(self, arch: str) -> str:
+        return f"{self.results}/profile/{arch}.json"
+
+    def table(self, number: int, ext: str) -> str:
+        return f"{self.results}/tables/table{number}.{ext}"
+
+
+def searched_arch(variant: str, run: int | str) -> str:
+    """The train-stage name of the genotype derived from search `variant`, run `run`."""
+    return f"{variant}-run{run}"
+
+
+def parse_searched(arch: str) -> tuple[str, int] | None:
+    m = SEARCHED.match(arch)
+    return (m["variant"], int(m["run"])) if m else None
+
+
+@dataclass(frozen=True)
+class Row:
+    label: str
+    arch: str
+    paper: str  # key into the paper's numbers
+
+
+def table1_rows(params: dict) -> list[Row]:
+    t = params["table1"]
+    rows = [Row(LABELS[a], a, LABELS[a]) for a in t["resnets"]]
+    rows += [Row(LABELS.get(a, a), a, LABELS.get(a, a)) for a in t["published"]]
+    for variant in t["variants"]:
+        if variant not in params["search_variants"]:
+            raise UserError(f"table1.variants: {variant!r} is not in search_variants")
+        for run in range(1, t["runs"] + 1):
+            label = f"{LABELS.get(variant, variant)} (run {run})"
+            rows.append(Row(label, searched_arch(variant, run), label))
+    return rows
+SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell

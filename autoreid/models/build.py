@@ -1,0 +1,109 @@
+"""One factory for every network: an ArchSpec (plain data, saved in checkpoints) -> ReIDNet."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from autoreid.errors import UserError
+from autoreid.models.head import ReIDHead
+from autoreid.models.network import CellNetwork
+from autoreid.models.resnet import DEPTHS, ResNet
+from autoreid.space import genotypes
+from autoreid.space.genotypes import Genotype
+from autoreid.space.supernet import Supernet
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """What to build. `arch`: resnet18|resnet34|resnet50 (C = width), `cells` (a genotype in the
+    ResNet macro structure) or `supernet` (the search network of `space`)."""
+    arch: str
+    num_classes: int
+    C: int = 64
+    layers: tuple[int, ...] = (2, 2, 2, 2)
+    genotype: dict | None = None
+    space: str | None = None
+    embedding: int = 512
+    dropout: float = 0.5
+    name: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["layers"] = list(self.layers)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ArchSpec":
+        d = dict(d)
+        d["layers"] = tuple(d.get("layers", (2, 2, 2, 2)))
+        return cls(**d)
+
+
+def arch_spec(arch: str, num_classes: int, C: int, layers, embedding: int = 512,
+              dropout: float = 0.5, name: str | None = None) -> ArchSpec:
+    """Spec from a user-facing name: a ResNet name, a published genotype name or a genotype file."""
+    if arch in DEPTHS:
+        return ArchSpec(arch, num_classes, C, tuple(layers), embedding=embedding,
+                        dropout=dropout, name=name or arch)
+    genotype = genotypes.resolve(arch)
+    name = name or (arch if arch in genotypes.PUBLISHED else Path(arch).stem)
+    return ArchSpec("cells", num_classes, C, tuple(layers), genotype=genotype.to_dict(),
+                    embedding=embedding, dropout=dropout, name=name)
+
+
+class ReIDNet(nn.Module):
+    def __init__(self, backbone: nn.Module, head: ReIDHead):
+        super().__init__()
+        self.backbone = backbone
+        self.head = head
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return self.head(self.backbone(x))
+
+
+def build(spec: ArchSpec) -> ReIDNet:
+    if spec.arch in DEPTHS:
+        backbone = ResNet(spec.arch, width=spec.C)
+    elif spec.arch == "cells":
+        backbone = CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers)
+    elif spec.arch == "supernet":
+        backbone = Supernet(spec.space, spec.C, spec.layers)
+    else:
+        raise UserError(f"unknown architecture {spec.arch!r}")
+    head = ReIDHead(backbone.out_channels, spec.num_classes, spec.embedding, spec.dropout)
+    return ReIDNet(backbone, head)
+
+
+def save_model(path: str | Path, model: ReIDNet, spec: ArchSpec, extra: dict | None = None) -> None:
+    from autoreid.io import atomic_path
+
+    with atomic_path(path) as tmp:
+        torch.save({"spec": spec.to_dict(), "state_dict": model.state_dict(), **(extra or {})}, tmp)
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """Load a checkpoint safely (tensors and plain data only, no code)."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: checkpoint not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 — any unpickling failure is a bad file
+        raise UserError(f"{path}: not a readable autoreid checkpoint ({type(e).__name__})") from None
+
+
+def load_model(path: str | Path) -> tuple[ReIDNet, ArchSpec]:
+    ckpt = load_checkpoint(path)
+    if "spec" not in ckpt or "state_dict" not in ckpt:
+        raise UserError(f"{path}: not an autoreid model checkpoint (no 'spec'/'state_dict')")
+    spec = ArchSpec.from_dict(ckpt["spec"])
+    model = build(spec)
+    try:
+        model.load_state_dict(ckpt["state_dict"])
+    except RuntimeError:
+        raise UserError(f"{path}: weights do not match the architecture stored with them") from None
+    return model, spec

@@ -1,0 +1,22 @@
+"""Model size the way the paper counts it (Tables 1, 3, 4): parameters of backbone + reID head
+(embedding and the identity classifier) in millions, and multiply-adds of one forward pass at the
+given input size in billions ("FLOPs (G)" in the paper). Multiply-adds come from PyTorch's own
+FLOP counter (torch.utils.flop_counter), which counts 2 FLOPs per multiply-add of convolutions,
+linear layers and matrix products; pooling, normalisation and activations are not counted."""
+from __future__ import annotations
+
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from autoreid.models.build import ArchSpec, build
+
+
+def profile(spec: ArchSpec, height: int, width: int) -> dict:
+    model = build(spec).eval()
+    params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.zeros(1, 3, height, width))
+    return {"name": spec.name, "params_M": round(params / 1e6, 3),
+            "flops_G": round(counter.get_total_flops() / 2e9, 3),
+            "input": [height, width], "C": spec.C, "layers": list(spec.layers),
+            "num_classes": spec.num_classes}

@@ -1,0 +1,85 @@
+"""Run-time helpers shared by the long-running stages: device and threads, seeding, progress
+with ETA, resumable checkpoints."""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from autoreid.errors import UserError
+from autoreid.io import atomic_path
+
+
+def setup(device: str = "auto", threads: int | None = None, seed: int | None = None) -> torch.device:
+    if threads:
+        torch.set_num_threads(threads)
+    if seed is not None:
+        torch.manual_seed(seed)
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available (use --device cpu)")
+    return torch.device(device)
+
+
+def config_hash(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def save_checkpoint(path: str | Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_resumable(path: str | Path, config: dict) -> dict | None:
+    """The checkpoint at `path` if it was written for the same config, else None (with a note)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 — a broken checkpoint is not resumable
+        log(f"{path}: unreadable checkpoint, starting afresh")
+        return None
+    if state.get("config_hash") != config_hash(config):
+        log(f"{path}: checkpoint is from a different config, starting afresh")
+        return None
+    return state
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Progress:
+    """Progress lines with throughput and ETA, at most every `every` seconds and at epoch ends."""
+
+    def __init__(self, name: str, epochs: int, start_epoch: int, steps: int, every: float = 10.0):
+        self.name, self.epochs, self.steps, self.every = name, epochs, steps, every
+        self.start_epoch = start_epoch
+        self.t0 = self.last = time.time()
+        self.done_steps = 0
+        self.images = 0
+
+    def step(self, epoch: int, step: int, images: int, **values: float) -> None:
+        self.done_steps += 1
+        self.images += images
+        now = time.time()
+        if now - self.last >= self.every or step + 1 == self.steps:
+            self.last = now
+            elapsed = now - self.t0
+            remaining = (self.epochs - self.start_epoch) * self.steps - self.done_steps
+            eta = elapsed / self.done_steps * remaining
+            vals = " ".join(f"{k} {v:.4g}" for k, v in values.items())
+            log(f"[{self.name}] epoch {epoch + 1}/{self.epochs} step {step + 1}/{self.steps} {vals}"
+                f" | {self.images / max(elapsed, 1e-9):.1f} img/s | elapsed {_hms(elapsed)}"
+                f" ETA {_hms(eta)}")

@@ -1,0 +1,207 @@
+"""Retrieval-based differentiable search (Alg. 1).
+
+Alternate: a P x K batch of D_train updates the op weights omega (SGD, cosine lr); a P x K batch of
+D_val updates the architecture weights alpha (Adam, step decay). Both steps use the chosen
+objective: `softmax` (Ls: the "Baseline" search) or `retrieval` (Lret = λ Ls + (1-λ) Lt).
+First-order by default; `order: second` uses the DARTS unrolled gradient (finite-difference
+Hessian-vector product, virtual step with the current omega learning rate).
+A checkpoint is written after every epoch; rerunning the same command resumes from it.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from autoreid.config import as_dict
+from autoreid.data.dataset import ImageSet
+from autoreid.data.manifest import read_manifest
+from autoreid.data.sampler import PKSampler
+from autoreid.errors import UserError
+from autoreid.io import save_config, write_csv, write_json
+from autoreid.models.build import ArchSpec, ReIDNet, build
+from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+from autoreid.train.losses import objective_loss
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    space: str = "reid"
+    objective: str = "retrieval"
+    C: int = 32
+    layers: tuple = (2, 2, 2, 2)
+    nodes: int = 4
+    height: int = 384
+    width: int = 128
+    pad: int = 10
+    P: int = 4
+    K: int = 4
+    epochs: int = 200
+    lr: float = 0.1
+    lr_min: float = 0.001
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    grad_clip: float = 5.0
+    alpha_lr: float = 0.02
+    alpha_milestones: tuple = (60, 150)
+    alpha_gamma: float = 0.1
+    alpha_weight_decay: float = 5e-4
+    alpha_betas: tuple = (0.5, 0.999)
+    margin: float = 0.3
+    lam: float = 0.5
+    embedding: int = 512
+    dropout: float = 0.5
+    triplet_feature: str = "f"
+    order: str = "first"
+    seed: int = 0
+
+    def check(self) -> None:
+        if self.space not in ("standard", "reid"):
+            raise UserError(f"search: space must be standard or reid, got {self.space!r}")
+        if self.objective not in ("softmax", "retrieval"):
+            raise UserError(f"search: objective must be softmax or retrieval, got {self.objective!r}")
+        if self.order not in ("first", "second"):
+            raise UserError(f"search: order must be first or second, got {self.order!r}")
+
+
+def _loss(model: ReIDNet, cfg: SearchConfig, x, y) -> torch.Tensor:
+    return objective_loss(model(x), y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
+
+
+def _unrolled_alpha_grad(model: ReIDNet, cfg: SearchConfig, train_batch, val_batch, xi: float) -> float:
+    """DARTS second-order gradient of the val loss w.r.t. alpha; sets alpha.grad; returns the loss."""
+    weights = model.backbone.weight_parameters() + list(model.head.parameters())
+    alphas = model.backbone.arch_parameters()
+    backup = [w.detach().clone() for w in weights]
+    grads = torch.autograd.grad(_loss(model, cfg, *train_batch), weights, allow_unused=True)
+    with torch.no_grad():  # virtual step w' = w - xi * dL_train/dw
+        for w, g in zip(weights, grads):
+            if g is not None:
+                w.sub_(xi * g)
+    val_loss = _loss(model, cfg, *val_batch)
+    g_all = torch.autograd.grad(val_loss, alphas + weights, allow_unused=True)
+    d_alpha, d_w = g_all[: len(alphas)], g_all[len(alphas):]
+    d_w = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, d_w)]
+    eps = 0.01 / (torch.sqrt(sum((g * g).sum() for g in d_w)) + 1e-12)
+
+    def alpha_grad_at(sign: float):
+        with torch.no_grad():
+            for w, b, g in zip(weights, backup, d_w):
+                w.copy_(b + sign * eps * g)
+        return torch.autograd.grad(_loss(model, cfg, *train_batch), alphas)
+
+    g_plus, g_minus = alpha_grad_at(1.0), alpha_grad_at(-1.0)
+    with torch.no_grad():
+        for w, b in zip(weights, backup):
+            w.copy_(b)
+    for a, da, gp, gm in zip(alphas, d_alpha, g_plus, g_minus):
+        a.grad = da - xi * (gp - gm) / (2 * eps)
+    return float(val_loss)
+
+
+def alpha_weights(model: ReIDNet) -> dict:
+    sn = model.backbone
+    return {"normal": torch.softmax(sn.alpha_normal.detach(), -1).cpu().tolist(),
+            "reduce": torch.softmax(sn.alpha_reduce.detach(), -1).cpu().tolist()}
+
+
+def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device) -> dict:
+    cfg.check()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = read_manifest(split_file, splits=("train", "val"))
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad)
+    halves = {s: [i for i, r in enumerate(records) if r.split == s] for s in ("train", "val")}
+    for s, idx in halves.items():
+        if len({data.labels[i] for i in idx}) < cfg.P:
+            raise UserError(f"{split_file}: D_{s} has fewer identities than P={cfg.P}")
+
+    spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
+                    embedding=cfg.embedding, dropout=cfg.dropout)
+    torch.manual_seed(cfg.seed)
+    model = build(spec).to(device)
+    sn = model.backbone
+    w_params = sn.weight_parameters() + list(model.head.parameters())
+    w_opt = torch.optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    w_sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, cfg.epochs, eta_min=cfg.lr_min)
+    a_opt = torch.optim.Adam(sn.arch_parameters(), cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
+                             weight_decay=cfg.alpha_weight_decay)
+    a_sched = torch.optim.lr_scheduler.MultiStepLR(a_opt, list(cfg.alpha_milestones), cfg.alpha_gamma)
+
+    config = as_dict(cfg)
+    ckpt_path = out / "checkpoint.pt"
+    start, history, rows = 0, [], []
+    state = load_resumable(ckpt_path, config)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        w_opt.load_state_dict(state["w_opt"]), a_opt.load_state_dict(state["a_opt"])
+        w_sched.load_state_dict(state["w_sched"]), a_sched.load_state_dict(state["a_sched"])
+        torch.set_rng_state(state["rng"])
+        start, history, rows = state["epoch"], state["history"], state["rows"]
+        log(f"[search] resuming from {ckpt_path} after epoch {start}")
+    save_config(out, {"split": str(split_file), **config}, cfg.seed)
+
+    samplers = {s: PKSampler([data.labels[i] for i in idx], cfg.P, cfg.K, torch.Generator())
+                for s, idx in halves.items()}
+    steps = len(samplers["train"])
+    progress = Progress("search", cfg.epochs, start, steps)
+    for epoch in range(start, cfg.epochs):
+        t0 = time.time()
+        model.train()
+        gens = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k)
+                for k, s in enumerate(("train", "val"))}
+        for s in samplers:
+            samplers[s].generator = gens[s]
+        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + 7919)
+        sums = {"loss_w": 0.0, "loss_alpha": 0.0}
+        for step, (bt, bv) in enumerate(zip(samplers["train"], samplers["val"])):
+            tb = [t.to(device) for t in data.batch([halves["train"][i] for i in bt], aug)]
+            vb = [t.to(device) for t in data.batch([halves["val"][i] for i in bv], aug)]
+            # Alg. 1, lines 2-3: omega step on a batch of D_train
+            w_opt.zero_grad(set_to_none=True)
+            lw = _loss(model, cfg, *tb)
+            lw.backward(inputs=w_params)
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(w_params, cfg.grad_clip)
+            w_opt.step()
+            loss_w = lw.item()
+            # lines 4-5: alpha step on a batch of D_val (first order: gradient at the current omega)
+            a_opt.zero_grad(set_to_none=True)
+            if cfg.order == "second":
+                loss_a = _unrolled_alpha_grad(model, cfg, tb, vb, w_sched.get_last_lr()[0])
+            else:
+                la = _loss(model, cfg, *vb)
+                la.backward(inputs=sn.arch_parameters())
+                loss_a = la.item()
+            a_opt.step()
+            if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
+                raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} step "
+                                f"{step + 1}; last good checkpoint: "
+                                f"{ckpt_path if ckpt_path.exists() else 'none'}")
+            sums["loss_w"] += loss_w
+            sums["loss_alpha"] += loss_a
+            progress.step(epoch, step, len(bt) + len(bv), loss_w=loss_w, loss_alpha=loss_a)
+        rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
+                     "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
+                     "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3)})
+        w_sched.step()
+        a_sched.step()
+        history.append({"epoch": epoch + 1, **alpha_weights(model)})
+        save_checkpoint(ckpt_path, {
+            "config_hash": config_hash(config), "epoch": epoch + 1, "model": model.state_dict(),
+            "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
+            "w_sched": w_sched.state_dict(), "a_sched": a_sched.state_dict(),
+            "rng": torch.get_rng_state(), "history": history, "rows": rows})
+
+    result = {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
+              "ops": list(sn.op_names), **alpha_weights(model),
+              "alpha_normal": sn.alpha_normal.detach().cpu().tolist(),
+              "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
+    write_json(out / "alpha_history.json", {"ops": list(sn.op_names), "epochs": history})
+    write_csv(out / "log.csv", rows)
+    write_json(out / "alphas.json", result)
+    return result
+

@@ -1,0 +1,118 @@
+"""Cells: the search cell (every op on every edge, mixed by softmax(alpha)) and the derived cell
+(one op per kept edge, from a genotype), and the ResNet macro structure that stacks them.
+
+Macro structure (paper §4.2): a 3x3 conv stem, then 4 stages of l = [l1, l2, l3, l4] cells with
+C, 2C, 4C, 8C channels per node; the first cell of stages 2-4 is a reduction cell. The stem is
+conv3x3/2 -> BN -> ReLU -> maxpool3x3/2, a ResNet-like stride 4: a 384x128 input reaches stage 1
+at 96x32 and leaves stage 4 at 12x4.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from autoreid.space.ops import OPS, POOLS, FactorizedReduce, ReLUConvBN
+
+
+def preprocess(c_in: int, c_out: int, reduce_input: bool, affine: bool) -> nn.Module:
+    """Bring a cell input to C channels (and to this cell's resolution if it is one step larger)."""
+    if reduce_input:
+        return FactorizedReduce(c_in, c_out, affine)
+    return ReLUConvBN(c_in, c_out, 1, 1, 0, affine)
+
+
+def edge_count(nodes: int) -> int:
+    """Number of edges of a search cell: node i (0-based) has 2 + i inputs."""
+    return sum(2 + i for i in range(nodes))
+
+
+class MixedOp(nn.Module):
+    """sum_o w_o * o(x); in the supernet pools are followed by a non-affine BN (DARTS)."""
+
+    def __init__(self, C: int, stride: int, ops: Sequence[str]):
+        super().__init__()
+        self.ops = nn.ModuleList()
+        for name in ops:
+            op = OPS[name](C, stride, False)
+            if name in POOLS:
+                op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))
+            self.ops.append(op)
+
+    def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        return sum(w * op(x) for w, op in zip(weights, self.ops))
+
+
+class SearchCell(nn.Module):
+    def __init__(self, ops: Sequence[str], nodes: int, c_pp: int, c_p: int, C: int,
+                 reduction: bool, reduction_prev: bool):
+        super().__init__()
+        self.reduction = reduction
+        self.nodes = nodes
+        self.pre0 = preprocess(c_pp, C, reduction_prev, affine=False)
+        self.pre1 = preprocess(c_p, C, False, affine=False)
+        self.edges = nn.ModuleList()
+        for i in range(nodes):
+            for j in range(2 + i):
+                stride = 2 if reduction and j < 2 else 1
+                self.edges.append(MixedOp(C, stride, ops))
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+        states = [self.pre0(s0), self.pre1(s1)]
+        offset = 0
+        for _ in range(self.nodes):
+            states.append(sum(self.edges[offset + j](h, weights[offset + j])
+                              for j, h in enumerate(states)))
+            offset += len(states) - 1
+        return torch.cat(states[2:], dim=1)
+
+
+class DerivedCell(nn.Module):
+    def __init__(self, edges, concat: Sequence[int], c_pp: int, c_p: int, C: int,
+                 reduction: bool, reduction_prev: bool):
+        super().__init__()
+        self.reduction = reduction
+        self.pre0 = preprocess(c_pp, C, reduction_prev, affine=True)
+        self.pre1 = preprocess(c_p, C, False, affine=True)
+        self.inputs = [src for _, src, _ in edges]
+        self.concat = list(concat)
+        self.ops = nn.ModuleList(
+            OPS[op](C, 2 if reduction and src < 2 else 1, True) for op, src, _ in edges)
+
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
+        states = [self.pre0(s0), self.pre1(s1)]
+        for k in range(0, len(self.ops), 2):
+            states.append(self.ops[k](states[self.inputs[k]])
+                          + self.ops[k + 1](states[self.inputs[k + 1]]))
+        return torch.cat([states[i] for i in self.concat], dim=1)
+
+
+def stem(C: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(3, C, 3, stride=2, padding=1, bias=False),
+        nn.BatchNorm2d(C),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, stride=2, padding=1),
+    )
+
+
+CellFactory = Callable[[int, int, int, bool, bool], tuple[nn.Module, int]]
+
+
+def stack_cells(C: int, layers: Sequence[int], make_cell: CellFactory) -> tuple[nn.ModuleList, int]:
+    """Cells of the ResNet macro structure; returns the cells and the channels of the last one.
+    `make_cell(c_pp, c_p, C, reduction, reduction_prev)` returns (cell, output channels)."""
+    if len(layers) != 4 or any(n < 1 for n in layers):
+        raise ValueError(f"layers must be 4 positive stage depths, got {list(layers)}")
+    cells = nn.ModuleList()
+    c_pp = c_p = C
+    reduction_prev = False
+    for stage, depth in enumerate(layers):
+        c_node = C * 2 ** stage
+        for k in range(depth):
+            reduction = stage > 0 and k == 0
+            cell, c_out = make_cell(c_pp, c_p, c_node, reduction, reduction_prev)
+            cells.append(cell)
+            c_pp, c_p, reduction_prev = c_p, c_out, reduction
+    return cells, c_p

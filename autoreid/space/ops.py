@@ -1,0 +1,118 @@
+"""Candidate operations: a table OPS[name](C, stride, affine) -> nn.Module.
+
+DARTS conventions: every conv op is ReLU -> conv -> BN; `sep_conv` stacks two depthwise-separable
+blocks (stride only in the first); `dil_conv` is one dilated depthwise-separable block; `skip_connect`
+is the identity at stride 1 and a factorized 1x1 reduction at stride 2; `none` is the zero op.
+Every op keeps the spatial size at stride 1 and halves it (ceil) at stride 2.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+class ReLUConvBN(nn.Sequential):
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int,
+                 affine: bool = True):
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_out, kernel, stride, padding, bias=False),
+            nn.BatchNorm2d(c_out, affine=affine),
+        )
+
+
+class DilConv(nn.Sequential):
+    """ReLU -> depthwise kxk (dilated) -> pointwise 1x1 -> BN."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int,
+                 dilation: int, affine: bool = True):
+        super().__init__(
+            nn.ReLU(inplace=False),
+            nn.Conv2d(c_in, c_in, kernel, stride, padding, dilation=dilation, groups=c_in,
+                      bias=False),
+            nn.Conv2d(c_in, c_out, 1, bias=False),
+            nn.BatchNorm2d(c_out, affine=affine),
+        )
+
+
+class SepConv(nn.Sequential):
+    """Two stacked DilConv blocks with dilation 1; the stride applies to the first only."""
+
+    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int,
+                 affine: bool = True):
+        super().__init__(
+            DilConv(c_in, c_in, kernel, stride, padding, 1, affine),
+            DilConv(c_in, c_out, kernel, 1, padding, 1, affine),
+        )
+
+
+class Zero(nn.Module):
+    def __init__(self, stride: int):
+        super().__init__()
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride == 1:
+            return x.mul(0.0)
+        return x[:, :, :: self.stride, :: self.stride].mul(0.0)
+
+
+class FactorizedReduce(nn.Module):
+    """Halve the spatial size with two 1x1 stride-2 convs on offset grids, concatenated."""
+
+    def __init__(self, c_in: int, c_out: int, affine: bool = True):
+        super().__init__()
+        assert c_out % 2 == 0, "FactorizedReduce needs an even number of output channels"
+        self.relu = nn.ReLU(inplace=False)
+        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
+        self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
+        self.bn = nn.BatchNorm2d(c_out, affine=affine)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.relu(x)
+        a = self.conv_1(x)
+        # the second grid starts one pixel in; pad the far edge so odd sizes give ceil(n/2)
+        b = self.conv_2(nn.functional.pad(x[:, :, 1:, 1:], (0, 1, 0, 1)))
+        return self.bn(torch.cat([a, b[:, :, : a.shape[2], : a.shape[3]]], dim=1))
+
+
+def _part_aware(C: int, stride: int, affine: bool) -> nn.Module:
+    from autoreid.space.part_aware import PartAware
+
+    return PartAware(C, stride=stride, affine=affine)
+
+
+OpFactory = Callable[[int, int, bool], nn.Module]
+
+OPS: dict[str, OpFactory] = {
+    "none": lambda C, stride, affine: Zero(stride),
+    "avg_pool_3x3": lambda C, stride, affine: nn.AvgPool2d(3, stride, 1, count_include_pad=False),
+    "max_pool_3x3": lambda C, stride, affine: nn.MaxPool2d(3, stride, 1),
+    "skip_connect": lambda C, stride, affine: (
+        nn.Identity() if stride == 1 else FactorizedReduce(C, C, affine)),
+    "sep_conv_3x3": lambda C, stride, affine: SepConv(C, C, 3, stride, 1, affine),
+    "sep_conv_5x5": lambda C, stride, affine: SepConv(C, C, 5, stride, 2, affine),
+    "dil_conv_3x3": lambda C, stride, affine: DilConv(C, C, 3, stride, 2, 2, affine),
+    "dil_conv_5x5": lambda C, stride, affine: DilConv(C, C, 5, stride, 4, 2, affine),
+    "part_aware": _part_aware,
+}
+
+# The search spaces of the paper (§3.1, §3.3). The order fixes the columns of alpha.
+SPACES: dict[str, tuple[str, ...]] = {
+    "standard": ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
+                 "dil_conv_3x3"),
+    "reid": ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
+             "dil_conv_3x3", "part_aware"),
+}
+
+POOLS = ("max_pool_3x3", "avg_pool_3x3")
+
+
+def build_op(name: str, C: int, stride: int, affine: bool = True) -> nn.Module:
+    from autoreid.errors import UserError
+
+    if name not in OPS:
+        raise UserError(f"unknown op {name!r} (known: {', '.join(OPS)})")
+    return OPS[name](C, stride, affine)

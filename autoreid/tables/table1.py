@@ -1,0 +1,60 @@
+"""Table 1: the effect of each component (Market-1501, trained from scratch): ResNets, the
+published DARTS/GDAS cells and four searches each of Baseline, Baseline + ReID Search Space and
+Retrieval + ReID Search Space; ours beside the paper's."""
+from __future__ import annotations
+
+import pandas as pd
+
+from autoreid.errors import UserError
+from autoreid.experiments import Paths, table1_rows
+from autoreid.io import read_json
+from autoreid.tables import paper
+from autoreid.tables.render import write_table
+
+BENCHMARK = "market1501"
+
+
+def _pct(metrics: dict, key: str) -> float:
+    return 100.0 * metrics[key]
+
+
+def build(params: dict) -> pd.DataFrame:
+    paths = Paths(params["results"])
+    setting = params["table1"]["setting"]
+    records = []
+    for row in table1_rows(params):
+        m = read_json(f"{paths.evaluate(BENCHMARK, setting, row.arch)}/metrics.json")
+        p = read_json(paths.profile(row.arch))
+        ref = paper.TABLE1.get(row.paper, (None,) * 6)
+        records.append({
+            "Architecture": row.label,
+            "mAP": _pct(m, "mAP"), "R1": _pct(m, "rank1"), "R5": _pct(m, "rank5"),
+            "R10": _pct(m, "rank10"), "Params (M)": p["params_M"], "FLOPs (G)": p["flops_G"],
+            "paper mAP": ref[0], "paper R1": ref[1], "paper R5": ref[2], "paper R10": ref[3],
+            "paper Params": ref[4], "paper FLOPs": ref[5],
+        })
+    pixels = read_json(f"{paths.pixels(BENCHMARK)}/metrics.json")
+    records.append({"Architecture": "Raw pixels (reference, no network)",
+                    "mAP": _pct(pixels, "mAP"), "R1": _pct(pixels, "rank1"),
+                    "R5": _pct(pixels, "rank5"), "R10": _pct(pixels, "rank10")})
+    return pd.DataFrame.from_records(records)
+
+
+def write(params: dict, out_stem: str) -> list[str]:
+    try:
+        df = build(params)
+    except KeyError as e:
+        raise UserError(f"table 1: a metrics or profile file lacks {e}") from None
+    prof = params["profiling"]
+    train = params["train"]
+    notes = [
+        f"profile `{params['profile']}`; ours: trained from scratch at C={train['C']}, "
+        f"l={train['layers']}, {train['height']}x{train['width']}, {train['epochs']} epochs; "
+        "mAP and CMC in %.",
+        f"Params (M) and FLOPs (G, multiply-adds) are counted at the paper's scale: C={prof['C']}, "
+        f"l={prof['layers']}, {prof['height']}x{prof['width']} input, {prof['num_classes']}-way "
+        "classifier (backbone + reID head).",
+        "`paper` columns: Table 1 of Quan et al., ICCV 2019.",
+    ]
+    return write_table(df, out_stem, "Table 1: Market-1501 without ImageNet pre-training",
+                       notes, "tab:table1")

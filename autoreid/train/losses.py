@@ -1,0 +1,41 @@
+"""Losses of §3.2: softmax cross-entropy Ls, batch-hard triplet Lt, retrieval Lret = λLs + (1-λ)Lt."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def softmax_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return F.cross_entropy(logits, labels)
+
+
+def pairwise_euclidean(x: torch.Tensor) -> torch.Tensor:
+    sq = x.pow(2).sum(dim=1)
+    d2 = sq[:, None] + sq[None, :] - 2 * x @ x.t()
+    return d2.clamp_min(1e-12).sqrt()
+
+
+def batch_hard_triplet(features: torch.Tensor, labels: torch.Tensor, margin: float = 0.3) -> torch.Tensor:
+    """mean_i max(0, margin + max_{p: y_p = y_i} d(i, p) - min_{n: y_n != y_i} d(i, n)),
+    Euclidean distances; anchors with no positive or no negative in the batch are skipped."""
+    d = pairwise_euclidean(features)
+    same = labels[:, None] == labels[None, :]
+    eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    pos, neg = same & ~eye, ~same
+    valid = pos.any(dim=1) & neg.any(dim=1)
+    if not valid.any():
+        return features.sum() * 0.0
+    hardest_pos = d.masked_fill(~pos, float("-inf")).amax(dim=1)
+    hardest_neg = d.masked_fill(~neg, float("inf")).amin(dim=1)
+    return F.relu(margin + hardest_pos - hardest_neg)[valid].mean()
+
+
+def objective_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, objective: str,
+                   lam: float = 0.5, margin: float = 0.3, feature: str = "f") -> torch.Tensor:
+    """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`."""
+    ls = softmax_loss(out["logits"], labels)
+    if objective == "softmax":
+        return ls
+    if objective == "retrieval":
+        return lam * ls + (1 - lam) * batch_hard_triplet(out[feature], labels, margin)
+    raise ValueError(f"unknown objective {objective!r}")

@@ -1,0 +1,107 @@
+"""Retraining a network (searched, published or ResNet) on the full training set (§4.2):
+retrieval loss, P x K class-balance batches, Adam with step decay. A checkpoint after every epoch
+is resumed by rerunning the same command; the per-epoch log (loss, lr, time) is a CSV."""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from autoreid.config import as_dict
+from autoreid.data.dataset import ImageSet
+from autoreid.data.manifest import read_manifest
+from autoreid.data.sampler import PKSampler
+from autoreid.errors import UserError
+from autoreid.io import save_config, write_csv
+from autoreid.models.build import arch_spec, build, save_model
+from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+from autoreid.train.losses import objective_loss
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    C: int = 64
+    layers: tuple = (2, 2, 2, 2)
+    height: int = 384
+    width: int = 128
+    pad: int = 10
+    P: int = 8
+    K: int = 4
+    epochs: int = 240
+    lr: float = 0.0035
+    milestones: tuple = (80, 150)
+    gamma: float = 0.1
+    weight_decay: float = 5e-4
+    betas: tuple = (0.9, 0.999)
+    margin: float = 0.3
+    lam: float = 0.5
+    embedding: int = 512
+    dropout: float = 0.5
+    triplet_feature: str = "f"
+    seed: int = 0
+
+
+def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
+          name: str | None = None) -> Path:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    records = [r for r in read_manifest(manifest) if r.split == "train"]
+    if not records:
+        raise UserError(f"{manifest}: no training images (split 'train')")
+    spec = arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout)  # check arch first
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad)
+    if data.num_classes < cfg.P:
+        raise UserError(f"{manifest}: {data.num_classes} training identities, fewer than P={cfg.P}")
+    spec = arch_spec(arch, data.num_classes, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, name)
+    torch.manual_seed(cfg.seed)
+    model = build(spec).to(device)
+    opt = torch.optim.Adam(model.parameters(), cfg.lr, betas=tuple(cfg.betas),
+                           weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
+
+    config = {"arch": arch, **as_dict(cfg)}
+    ckpt_path = out / "checkpoint.pt"
+    start, rows = 0, []
+    state = load_resumable(ckpt_path, config)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        torch.set_rng_state(state["rng"])
+        start, rows = state["epoch"], state["rows"]
+        log(f"[train] resuming from {ckpt_path} after epoch {start}")
+    save_config(out, {"manifest": str(manifest), **config}, cfg.seed)
+
+    sampler = PKSampler(data.labels, cfg.P, cfg.K, torch.Generator())
+    progress = Progress(f"train {spec.name}", cfg.epochs, start, len(sampler))
+    for epoch in range(start, cfg.epochs):
+        t0 = time.time()
+        model.train()
+        sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
+        total = 0.0
+        for step, index in enumerate(sampler):
+            x, y = (t.to(device) for t in data.batch(index, aug))
+            loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                raise UserError(f"train: loss became {value} at epoch {epoch + 1} step {step + 1}; "
+                                f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
+            total += value
+            progress.step(epoch, step, len(index), loss=value)
+        rows.append({"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
+                     "seconds": round(time.time() - t0, 3)})
+        sched.step()
+        save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch + 1,
+                                    "model": model.state_dict(), "opt": opt.state_dict(),
+                                    "sched": sched.state_dict(), "rng": torch.get_rng_state(),
+                                    "rows": rows})
+    write_csv(out / "log.csv", rows)
+    save_model(out / "model.pt", model.cpu(), spec, {"config": config})
+    return out / "model.pt"

@@ -1,0 +1,50 @@
+# Validate the params, fix the params file every job reads, and build target lists.
+import os
+
+from autoreid.config import load_params, validate
+from autoreid.errors import UserError
+from autoreid.experiments import Paths, SEARCH_BENCHMARK, parse_searched, table1_rows
+
+
+def _params_file():
+    given = [str(f) for f in workflow.config_settings.configfiles]
+    path = os.path.relpath(given[-1]) if given else "params/default.yaml"
+    try:
+        validate(config, "config")
+        if load_params(path) != config:
+            raise UserError(f"{path}: the jobs read this file, but the config differs from it "
+                            "(--config overrides, or keys missing from a partial params file); "
+                            "write a complete params file and pass it with --configfile")
+    except UserError as e:
+        raise WorkflowError(str(e)) from None
+    return path
+
+
+PARAMS = _params_file()
+P = Paths(config["results"])
+R = config["results"]
+THREADS = max(1, config["threads"])
+DEVICE = config["device"]
+GPU = config["gpus_per_job"]
+RUNTIME = f"--device {DEVICE} --threads {{threads}}"
+
+
+wildcard_constraints:
+    benchmark="[a-z0-9]+",
+    variant="[a-z0-9_]+",
+    run="[0-9]+",
+    setting="[a-z0-9_]+",
+    arch="[A-Za-z0-9_]+(-run[0-9]+)?",
+
+
+def log_path(stage, *parts):
+    return os.path.join(R, "logs", stage, *parts) + ".log"
+
+
+TABLE1_ROWS = table1_rows(config)
+TABLE_FILES = [P.table(1, ext) for ext in ("md", "tex", "csv")]
+
+for name, bench in config["benchmarks"].items():
+    if not bench["synthetic"] and not os.path.exists(bench["raw"]):
+        print(f"note: {name} not found at {bench['raw']}: `autoreid data prepare` will fail until "
+              f"you put the dataset there (see README, 'Real data')", file=sys.stderr)

@@ -1,0 +1,34 @@
+# Search (Alg. 1) on the search split, then derive the genotype (DARTS rule) and draw it.
+
+
+rule search:
+    input:
+        P.split("{benchmark}"),
+    output:
+        alphas=P.search("{benchmark}", "{variant}", "{run}") + "/alphas.json",
+        history=P.search("{benchmark}", "{variant}", "{run}") + "/alpha_history.json",
+        log=P.search("{benchmark}", "{variant}", "{run}") + "/log.csv",
+    params:
+        out=lambda w, output: os.path.dirname(output.alphas),
+        cfg=lambda w: {**config["search"], **config["search_variants"][w.variant]},
+    threads: THREADS
+    resources:
+        gpu=GPU,
+    log:
+        log_path("search", "{benchmark}", "{variant}", "run{run}"),
+    shell:
+        "autoreid search --split {input} --out {params.out} --params {PARAMS} "
+        "--variant {wildcards.variant} --run {wildcards.run} " + RUNTIME + " > {log} 2>&1"
+
+
+rule derive:
+    input:
+        P.search("{benchmark}", "{variant}", "{run}") + "/alphas.json",
+    output:
+        genotype=P.genotype("{benchmark}", "{variant}", "{run}"),
+        figure=P.derive("{benchmark}", "{variant}", "{run}") + "/cells.png",
+    log:
+        log_path("derive", "{benchmark}", "{variant}", "run{run}"),
+    shell:
+        "autoreid derive --alphas {input} --out {output.genotype} --figure {output.figure} "
+        "--title '{wildcards.variant} run {wildcards.run}' > {log} 2>&1"
