@@ -3,7 +3,9 @@
 #   snakemake tables                         # embedded tiny profile (workflow/profiles/default)
 #   snakemake tables --cores 1 --resources gpu=1
 #   snakemake -n tables --configfile params/paper.yaml
-configfile: "params/default.yaml"
+import os
+
+configfile: os.path.join(workflow.basedir, "params", "default.yaml")
 
 
 include: "workflow/rules/common.smk"

@@ -212,7 +212,9 @@ def cmd_tables(a) -> None:
 
 # ---------------------------------------------------------------- parser
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="autoreid", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="autoreid", description="Auto-ReID: architecture search for person re-identification "
+        "(search, derive, train, evaluate, profile, tables). Every Snakemake rule calls one of these.")
     from autoreid import __version__
 
     p.add_argument("--version", action="version", version=f"autoreid {__version__}")
@@ -307,15 +309,19 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _name(args: argparse.Namespace) -> str:
+    return " ".join(filter(None, [args.command, getattr(args, "data_command", None)]))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.func(args)
     except UserError as e:
-        print(f"autoreid {args.command}: error: {e}", file=sys.stderr)
+        print(f"autoreid {_name(args)}: error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(f"autoreid {args.command}: interrupted", file=sys.stderr)
+        print(f"autoreid {_name(args)}: interrupted", file=sys.stderr)
         return 130
     return 0
 

@@ -29,7 +29,10 @@ def schema() -> dict:
 def validate(params: Any, source: str = "params") -> dict:
     """Raise a one-line UserError naming the first offending key."""
     validator = jsonschema.Draft202012Validator(schema())
-    errors = sorted(validator.iter_errors(params), key=lambda e: list(e.absolute_path))
+    # a failing key inside `allOf` also makes its siblings "unevaluated": report the key itself
+    errors = sorted(validator.iter_errors(params),
+                    key=lambda e: (e.validator == "unevaluatedProperties", -len(e.absolute_path),
+                                   [str(p) for p in e.absolute_path]))
     if errors:
         e = errors[0]
         where = ".".join(str(p) for p in e.absolute_path) or "(top level)"

@@ -12,10 +12,11 @@ from autoreid.models.build import ArchSpec, build
 
 
 def profile(spec: ArchSpec, height: int, width: int) -> dict:
-    model = build(spec).eval()
-    params = sum(p.numel() for p in model.parameters())
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(torch.zeros(1, 3, height, width))
+    with torch.device("meta"):
+        model = build(spec).eval()
+        params = sum(p.numel() for p in model.parameters())
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.zeros(1, 3, height, width))
     return {"name": spec.name, "params_M": round(params / 1e6, 3),
             "flops_G": round(counter.get_total_flops() / 2e9, 3),
             "input": [height, width], "C": spec.C, "layers": list(spec.layers),

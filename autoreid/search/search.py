@@ -99,7 +99,7 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg: SearchConfig, train_batch, val_bat
             w.copy_(b)
     for a, da, gp, gm in zip(alphas, d_alpha, g_plus, g_minus):
         a.grad = da - xi * (gp - gm) / (2 * eps)
-    return float(val_loss)
+    return val_loss.item()
 
 
 def alpha_weights(model: ReIDNet) -> dict:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from autoreid.errors import UserError
 from autoreid.io import read_yaml, write_yaml
-from autoreid.space.ops import OPS
+from autoreid.space.names import OP_NAMES
 
 Edge = tuple[str, int, float | None]
 
@@ -54,9 +54,10 @@ class Genotype:
         for kind in ("normal", "reduce"):
             if kind not in d:
                 raise UserError(f"{source}: missing '{kind}' cell")
+        for kind in ("normal", "reduce"):
             cells[kind] = _parse_cell(d[kind], f"{source}: {kind}")
-            concat = d.get(f"{kind}_concat", [2, 3, 4, 5])
             n_states = 2 + len(cells[kind]) // 2
+            concat = d.get(f"{kind}_concat", list(range(2, n_states)))
             if (not isinstance(concat, list) or not concat
                     or not all(isinstance(c, int) and 0 <= c < n_states for c in concat)):
                 raise UserError(f"{source}: {kind}_concat must list states 0..{n_states - 1}")
@@ -79,9 +80,9 @@ def _parse_cell(edges: object, where: str) -> tuple[Edge, ...]:
             raise UserError(f"{where}: entry {k} must be [op, input] or [op, input, weight]")
         op, src = e[0], e[1]
         weight = e[2] if len(e) == 3 else None
-        if not isinstance(op, str) or op not in OPS or op == "none":
+        if not isinstance(op, str) or op not in OP_NAMES or op == "none":
             raise UserError(f"{where}: entry {k}: unknown op {op!r} "
-                            f"(known: {', '.join(o for o in OPS if o != 'none')})")
+                            f"(known: {', '.join(o for o in OP_NAMES if o != 'none')})")
         if isinstance(src, bool) or not isinstance(src, int) or not 0 <= src < node:
             raise UserError(f"{where}: entry {k}: input {src!r} must be a state 0..{node - 1}")
         if weight is not None and (isinstance(weight, bool) or not isinstance(weight, (int, float))

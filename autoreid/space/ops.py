@@ -12,6 +12,8 @@ from typing import Callable
 import torch
 from torch import nn
 
+from autoreid.space.names import OP_NAMES, POOLS, SPACES  # noqa: F401 (re-exported)
+
 
 class ReLUConvBN(nn.Sequential):
     def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, padding: int,
@@ -99,15 +101,7 @@ OPS: dict[str, OpFactory] = {
     "part_aware": _part_aware,
 }
 
-# The search spaces of the paper (§3.1, §3.3). The order fixes the columns of alpha.
-SPACES: dict[str, tuple[str, ...]] = {
-    "standard": ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
-                 "dil_conv_3x3"),
-    "reid": ("none", "max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3",
-             "dil_conv_3x3", "part_aware"),
-}
-
-POOLS = ("max_pool_3x3", "avg_pool_3x3")
+assert tuple(OPS) == OP_NAMES, "OPS and names.OP_NAMES must list the same ops"
 
 
 def build_op(name: str, C: int, stride: int, affine: bool = True) -> nn.Module:

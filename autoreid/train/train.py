@@ -48,10 +48,10 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
           name: str | None = None) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout)  # a bad --arch fails first
     records = [r for r in read_manifest(manifest) if r.split == "train"]
     if not records:
         raise UserError(f"{manifest}: no training images (split 'train')")
-    spec = arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout)  # check arch first
     data = ImageSet(records, cfg.height, cfg.width, cfg.pad)
     if data.num_classes < cfg.P:
         raise UserError(f"{manifest}: {data.num_classes} training identities, fewer than P={cfg.P}")

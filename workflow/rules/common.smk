@@ -8,7 +8,8 @@ from autoreid.experiments import Paths, SEARCH_BENCHMARK, parse_searched, table1
 
 def _params_file():
     given = [str(f) for f in workflow.config_settings.configfiles]
-    path = os.path.relpath(given[-1]) if given else "params/default.yaml"
+    default = os.path.join(workflow.basedir, "params", "default.yaml")
+    path = os.path.relpath(given[-1] if given else default)
     try:
         validate(config, "config")
         if load_params(path) != config:

@@ -1,0 +1,53 @@
+"""Shared fixtures: a small synthetic Market-1501 tree, its manifest and its search split."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def market(tmp_path_factory) -> dict:
+    """A small synthetic benchmark in the official layout, prepared and split."""
+    from autoreid.data.manifest import read_manifest, write_manifest
+    from autoreid.data.market1501 import load_market1501
+    from autoreid.data.split import search_split
+    from autoreid.data.synth.market import SynthMarketConfig, write_market
+
+    base = tmp_path_factory.mktemp("market")
+    cfg = SynthMarketConfig(train_ids=8, test_ids=6, cameras=3, cameras_per_id=(2, 3),
+                            images_per_camera=(2, 3), distractors=4, junk=3, height=64, width=32)
+    write_market(base / "raw", cfg)
+    records = load_market1501(base / "raw")
+    write_manifest(records, base / "data" / "manifest.csv")
+    train = [r for r in read_manifest(base / "data" / "manifest.csv") if r.split == "train"]
+    write_manifest(search_split(train, 0.5, 0), base / "split" / "split.csv")
+    return {"base": base, "raw": base / "raw", "manifest": base / "data" / "manifest.csv",
+            "split": base / "split" / "split.csv"}
+
+
+def run_cli(*args: str, cwd: Path | None = None, check: bool = False,
+            timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `autoreid ...` in a subprocess as a user would."""
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run([sys.executable, "-m", "autoreid.cli", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"autoreid {' '.join(map(str, args))} failed:\n{proc.stderr}")
+    return proc
+
+
+def assert_user_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
+    """Non-zero exit, one line on stderr naming what is wrong, no traceback."""
+    assert proc.returncode == 1, (proc.returncode, proc.stdout, proc.stderr)
+    err = proc.stderr.strip()
+    assert "Traceback" not in err, err
+    last = err.splitlines()[-1]
+    assert "error:" in last, err
+    for n in needles:
+        assert n in last, (n, last)

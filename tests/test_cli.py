@@ -1,0 +1,97 @@
+"""Bad input gets one clear line on stderr and exit status 1, never a traceback."""
+import h5py
+import numpy as np
+import pytest
+import yaml
+
+from conftest import ROOT, assert_user_error, run_cli
+
+
+def test_help_lists_the_commands():
+    proc = run_cli("--help")
+    for cmd in ("data", "search", "derive", "train", "extract", "evaluate", "profile", "tables"):
+        assert cmd in proc.stdout
+
+
+def test_unknown_genotype_name():
+    assert_user_error(run_cli("profile", "--arch", "DARTS_V9"), "unknown genotype 'DARTS_V9'")
+
+
+def test_unknown_op_in_a_genotype_file(tmp_path):
+    g = tmp_path / "g.yaml"
+    g.write_text(yaml.safe_dump({"normal": [["conv_9x9", 0], ["skip_connect", 1]],
+                                 "reduce": [["skip_connect", 0], ["skip_connect", 1]]}))
+    assert_user_error(run_cli("profile", "--arch", g), "g.yaml", "unknown op 'conv_9x9'")
+    g.write_text("normal: [\n")
+    assert_user_error(run_cli("draw", g, "--out", tmp_path / "x.png"), "not valid YAML")
+
+
+def test_params_that_fail_the_schema(tmp_path):
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["train"]["lr"] = -1
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(params))
+    assert_user_error(run_cli("profile", "--arch", "resnet18", "--params", bad),
+                      "bad.yaml", "train.lr")
+    assert_user_error(run_cli("search", "--split", "x.csv", "--out", tmp_path, "--set",
+                              "epochs=many"), "epochs must be of type int")
+
+
+def test_malformed_features_files(tmp_path):
+    f = tmp_path / "f.h5"
+    f.write_bytes(b"not hdf5")
+    assert_user_error(run_cli("evaluate", "--features", f, "--out", tmp_path / "m.json"),
+                      "not an HDF5 file")
+    with h5py.File(f, "w") as h:
+        h.create_dataset("query/features", data=np.zeros((2, 4), np.float32))
+    assert_user_error(run_cli("evaluate", "--features", f, "--out", tmp_path / "m.json"),
+                      "query/pids is missing")
+    with h5py.File(f, "w") as h:
+        for g, n in (("query", 2), ("gallery", 3)):
+            h.create_dataset(f"{g}/features", data=np.full((n, 4), np.nan, np.float32))
+            h.create_dataset(f"{g}/pids", data=np.arange(n))
+            h.create_dataset(f"{g}/camids", data=np.arange(n))
+            h.create_dataset(f"{g}/paths", data=["a"] * n)
+    assert_user_error(run_cli("evaluate", "--features", f, "--out", tmp_path / "m.json"),
+                      "NaN or inf")
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_dataset_in_the_wrong_layout(tmp_path):
+    (tmp_path / "raw" / "images").mkdir(parents=True)
+    assert_user_error(run_cli("data", "prepare", "--benchmark", "market1501", "--raw",
+                              tmp_path / "raw", "--out", tmp_path / "out"),
+                      "not in the Market-1501 layout", "bounding_box_train")
+    assert not (tmp_path / "out" / "manifest.csv").exists()
+
+
+def test_corrupt_image(market, tmp_path):
+    import shutil
+
+    raw = tmp_path / "raw"
+    shutil.copytree(market["raw"], raw)
+    victim = sorted((raw / "Market-1501-v15.09.15" / "query").glob("*.jpg"))[0]
+    victim.write_bytes(victim.read_bytes()[:200])  # truncated JPEG
+    run_cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out", tmp_path,
+            check=True)
+    proc = run_cli("extract", "--manifest", tmp_path / "manifest.csv", "--pixels", "--height",
+                   "16", "--width", "8", "--out", tmp_path / "f.h5")
+    assert_user_error(proc, victim.name, "corrupt or unreadable image")
+    assert not (tmp_path / "f.h5").exists()
+
+
+def test_checkpoint_that_is_not_a_model(tmp_path):
+    (tmp_path / "model.pt").write_bytes(b"\x80\x04junk")
+    assert_user_error(run_cli("extract", "--manifest", "m.csv", "--checkpoint",
+                              tmp_path / "model.pt", "--out", tmp_path / "f.h5"),
+                      "model.pt", "not a readable autoreid checkpoint")
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--manifest", "missing.csv", "--arch", "resnet18", "--out", "x"], "manifest not found"),
+    (["train", "--manifest", "missing.csv", "--arch", "resnet99", "--out", "x"], "unknown genotype"),
+    (["derive", "--alphas", "missing.json", "--out", "g.yaml"], "file not found"),
+    (["tables", "--params", "params/default.yaml", "--table", "9"], "table 9"),
+])
+def test_more_bad_inputs(argv, needle, tmp_path):
+    assert_user_error(run_cli(*argv), needle)

@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+
+from autoreid.errors import UserError
+from autoreid.evaluate.metrics import evaluate
+
+
+def hand_example():
+    # 1-D features; squared Euclidean distances keep the order of the positions
+    g = np.array([[0.1], [0.2], [0.3], [0.4], [0.5]], np.float32)
+    g_pids = np.array([1, 0, 1, 2, 1])  # g1 is a distractor (pid 0)
+    g_cams = np.array([0, 1, 1, 1, 2])
+    q = np.array([[0.0], [0.0], [0.41]], np.float32)
+    q_pids = np.array([1, 3, 2])  # query 2 (pid 3) has no match at all
+    q_cams = np.array([0, 0, 0])
+    return q, q_pids, q_cams, g, g_pids, g_cams
+
+
+def test_market_protocol_by_hand():
+    m = evaluate(*hand_example())
+    # query 0: g0 ignored (same id, same camera); valid order g1(-) g2(+) g3(-) g4(+)
+    #   AP = (1/2 + 2/4) / 2 = 0.5, first match at rank 2, mINP = 2/4
+    # query 1: no true match -> skipped
+    # query 2: g3 (+) first -> AP 1, rank 1, mINP 1
+    assert m["num_valid_query"] == 2 and m["num_query"] == 3
+    assert m["mAP"] == pytest.approx(0.75)
+    assert m["rank1"] == pytest.approx(0.5)
+    assert m["rank5"] == pytest.approx(1.0)
+    assert m["mINP"] == pytest.approx(0.75)
+
+
+def test_junk_pid_minus_one_is_ignored():
+    q, qp, qc, g, gp, gc = hand_example()
+    gp = gp.copy()
+    gp[1] = -1  # the distractor becomes junk: query 0 now finds g2 at rank 1
+    m = evaluate(q, qp, qc, g, gp, gc)
+    assert m["rank1"] == pytest.approx(1.0)
+
+
+def test_no_valid_query_is_a_user_error():
+    q, qp, qc, g, gp, gc = hand_example()
+    with pytest.raises(UserError, match="no query has a true match"):
+        evaluate(q, qp + 100, qc, g, gp, gc)
+
+
+def brute_force(qf, qp, qc, gf, gp, gc):
+    aps, r1, inps = [], [], []
+    for i in range(len(qf)):
+        d = ((gf - qf[i]) ** 2).sum(1)
+        valid = ~((gp == qp[i]) & (gc == qc[i])) & (gp != -1)
+        match = (gp == qp[i]) & (gc != qc[i]) & valid
+        if not match.any():
+            continue
+        order = [j for j in np.lexsort((match.astype(int), d)) if valid[j]]  # ties: non-match first
+        hits = np.flatnonzero(match[order]) + 1
+        aps.append(np.mean(np.arange(1, len(hits) + 1) / hits))
+        r1.append(hits[0] == 1)
+        inps.append(len(hits) / hits[-1])
+    return np.mean(aps), np.mean(r1), np.mean(inps)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_agrees_with_brute_force_including_ties_and_chunks(seed):
+    rng = np.random.default_rng(seed)
+    nq, ng = rng.integers(5, 40), rng.integers(20, 120)
+    qf = rng.integers(0, 3, (nq, 3)).astype(np.float32)  # many tied distances
+    gf = rng.integers(0, 3, (ng, 3)).astype(np.float32)
+    qp, qc = rng.integers(1, 6, nq), rng.integers(0, 3, nq)
+    gp, gc = rng.integers(-1, 6, ng), rng.integers(0, 3, ng)
+    m = evaluate(qf, qp, qc, gf, gp, gc, chunk_bytes=ng * 24 * 4)  # 4 queries per chunk
+    assert (m["mAP"], m["rank1"], m["mINP"]) == pytest.approx(brute_force(qf, qp, qc, gf, gp, gc))
+
+
+def test_cosine_metric_and_gallery_order_invariance():
+    rng = np.random.default_rng(3)
+    qf, gf = rng.normal(size=(10, 8)), rng.normal(size=(60, 8))
+    qp, qc = rng.integers(1, 4, 10), rng.integers(0, 2, 10)
+    gp, gc = rng.integers(0, 4, 60), rng.integers(0, 2, 60)
+    a = evaluate(qf, qp, qc, gf, gp, gc, "cosine")
+    perm = rng.permutation(60)
+    b = evaluate(qf, qp, qc, gf[perm], gp[perm], gc[perm], "cosine")
+    assert a["mAP"] == pytest.approx(b["mAP"]) and a["cmc"] == pytest.approx(b["cmc"])
+    for key in ("mAP", "mINP", "rank1", "rank5", "rank10"):
+        assert 0.0 <= a[key] <= 1.0

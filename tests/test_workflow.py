@@ -1,0 +1,90 @@
+"""The Snakemake DAG: plans for both profiles, and a real run of a small slice of Table 1."""
+import os
+import subprocess
+
+import pytest
+import yaml
+
+from conftest import ROOT
+
+
+def snakemake(*args, cwd=ROOT, timeout=900):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    return subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"), *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def jobs(stdout: str) -> dict[str, int]:
+    lines = stdout[stdout.index("Job stats:"):].splitlines()[3:]
+    out = {}
+    for line in lines:
+        parts = line.split()
+        if len(parts) != 2 or not parts[1].isdigit():
+            break
+        out[parts[0]] = int(parts[1])
+    return out
+
+
+def test_default_profile_plans_table1(tmp_path):
+    proc = snakemake("-n", "tables", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    counts = jobs(proc.stdout)
+    assert counts["search"] == 12 and counts["derive"] == 12 and counts["train"] == 17
+    assert counts["synth"] == 1 and counts["table1"] == 1
+
+
+def test_paper_profile_plans_without_data(tmp_path):
+    proc = snakemake("-n", "tables", "--configfile", ROOT / "params" / "paper.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    counts = jobs(proc.stdout)
+    assert "synth" not in counts and counts["prepare"] == 1 and counts["train"] == 17
+    assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
+    assert "market1501 not found at data/market1501" in proc.stderr
+
+
+def test_partial_params_file_is_refused(tmp_path):
+    (tmp_path / "p.yaml").write_text("profile: mine\n")
+    proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert "p.yaml: (top level): 'results' is a required property" in proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def slice_run(tmp_path_factory):
+    """A real Snakemake run of a one-search slice of Table 1 in a scratch folder."""
+    wd = tmp_path_factory.mktemp("dag")
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["profile"] = "slice"
+    params["results"] = "results/slice"
+    params["benchmarks"]["market1501"]["raw"] = "results/slice/raw/market1501"
+    params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3], height=64, width=32,
+                                         distractors=4, junk=2)
+    params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
+    params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
+                           milestones=[1])
+    params["table1"].update(runs=1, variants=["retrieval_reid"], resnets=["resnet18"],
+                            published=["DARTS_V2"])
+    (wd / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    proc = snakemake("tables", "--configfile", wd / "slice.yaml", "--cores", "2", cwd=wd)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return wd
+
+
+def test_slice_runs_for_real(slice_run):
+    table = (slice_run / "results/slice/tables/table1.md").read_text()
+    for row in ("ResNet-18", "DARTS", "Retrieval + ReID Search Space (run 1)", "Raw pixels"):
+        assert row in table
+    csv = (slice_run / "results/slice/tables/table1.csv").read_text().splitlines()
+    assert len(csv) == 1 + 4
+    tex = (slice_run / "results/slice/tables/table1.tex").read_text()
+    assert r"\toprule" in tex and r"\bottomrule" in tex
+    genotype = slice_run / "results/slice/derive/market1501/retrieval_reid/run1/genotype.yaml"
+    assert genotype.exists() and genotype.with_name("cells.png").exists()
+    for stage in ("search", "train"):
+        assert list((slice_run / "results/slice" / stage).rglob("config.yaml"))
+
+
+def test_second_run_has_nothing_to_do(slice_run):
+    proc = snakemake("-n", "tables", "--configfile", slice_run / "slice.yaml", cwd=slice_run)
+    assert proc.returncode == 0
+    assert "Nothing to be done" in proc.stdout + proc.stderr
