@@ -51,3 +51,18 @@ def assert_user_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
     assert "error:" in last, err
     for n in needles:
         assert n in last, (n, last)
+
+
+def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120) -> None:
+    """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL it as
+    soon as the first checkpoint appears."""
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "autoreid.cli", *map(str, args)], cwd=ROOT,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.time() + timeout
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()

@@ -1,14 +1,10 @@
 """Search (Alg. 1) on a small synthetic benchmark: outputs, determinism, resume, second order."""
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import torch
 
 from autoreid.search.search import SearchConfig, search
-from conftest import ROOT, run_cli
+from conftest import kill_after_first_checkpoint, run_cli
 
 TINY = ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2",
         "embedding=16", "dropout=0.1"]
@@ -51,13 +47,7 @@ def test_search_resumes_after_being_killed(market, tmp_path):
     run_cli(*args, "--out", tmp_path / "ref", *sets, check=True)
 
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "autoreid.cli", *map(str, args), "--out",
-                             str(out), *sets], cwd=ROOT, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_after_first_checkpoint([*args, "--out", out, *sets], out)
     assert not (out / "alphas.json").exists()
     resumed = run_cli(*args, "--out", out, *sets, check=True)
     assert "resuming from" in resumed.stderr

@@ -1,9 +1,5 @@
 """Train -> extract -> evaluate on a small synthetic benchmark, through the CLI."""
 import json
-import signal
-import subprocess
-import sys
-import time
 
 import h5py
 import numpy as np
@@ -13,7 +9,7 @@ import torch
 from autoreid.evaluate.features import read_features
 from autoreid.models.build import load_model
 from autoreid.train.train import TrainConfig, train
-from conftest import ROOT, run_cli
+from conftest import kill_after_first_checkpoint, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -65,13 +61,7 @@ def test_train_resumes_after_being_killed(market, tmp_path):
                         "K=2", "epochs=5", "embedding=16", "dropout=0.1"] for x in ("--set", s)]
     run_cli(*args, "--out", tmp_path / "ref", *sets, check=True)
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "autoreid.cli", *map(str, args), "--out",
-                             str(out), *sets], cwd=ROOT, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    kill_after_first_checkpoint([*args, "--out", out, *sets], out)
     assert not (out / "model.pt").exists()
     resumed = run_cli(*args, "--out", out, *sets, check=True)
     assert "resuming from" in resumed.stderr

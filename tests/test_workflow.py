@@ -57,8 +57,8 @@ def slice_run(tmp_path_factory):
     params["profile"] = "slice"
     params["results"] = "results/slice"
     params["benchmarks"]["market1501"]["raw"] = "results/slice/raw/market1501"
-    params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3], height=64, width=32,
-                                         distractors=4, junk=2)
+    params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],
+                                         height=64, width=32, distractors=4, junk=2)
     params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
     params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
                            milestones=[1])
