@@ -11,13 +11,17 @@ from pathlib import Path
 
 from autoreid.errors import UserError
 
-BENCHMARKS = ("market1501",)
+BENCHMARKS = ("market1501", "cuhk03-labeled", "cuhk03-detected", "msmt17")
+DATASETS = ("market1501", "cuhk03", "msmt17")
 
 
 def _runtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="where to run (auto: cuda when available)")
     p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    p.add_argument("--store", help="read images from this HDF5 store (`autoreid data pack`) "
+                   "instead of decoding the files")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
 
 
 def _params(p: argparse.ArgumentParser, variant: str | None = None) -> None:
@@ -30,26 +34,54 @@ def _params(p: argparse.ArgumentParser, variant: str | None = None) -> None:
 
 # ---------------------------------------------------------------- data
 def cmd_synth(a) -> None:
-    from autoreid.config import build, load_params, parse_overrides
-    from autoreid.data.synth.market import SynthMarketConfig, write_market
+    from autoreid.config import load_params, parse_overrides
+    from autoreid.data.benchmarks import synth
 
-    values = load_params(a.params)["synth"][a.benchmark] if a.params else {}
+    values = load_params(a.params)["synth"][a.dataset] if a.params else {}
     values.update(parse_overrides(a.set))
-    cfg = build(SynthMarketConfig, values, f"synth.{a.benchmark}")
-    counts = write_market(a.out, cfg)
-    print(f"synthetic {a.benchmark} in {a.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    counts = synth(a.dataset, a.out, values)
+    print(f"synthetic {a.dataset} in {a.out}: {counts}")
 
 
 def cmd_prepare(a) -> None:
+    from autoreid.data.benchmarks import load
     from autoreid.data.manifest import write_manifest
-    from autoreid.data.market1501 import load_market1501
 
-    records = load_market1501(a.raw)
+    records = load(a.benchmark, a.raw, a.out, a.train_only)
     write_manifest(records, Path(a.out) / "manifest.csv")
     counts = {s: sum(r.split == s for r in records) for s in ("train", "query", "gallery")}
     ids = len({r.pid for r in records if r.split == "train"})
     print(f"{a.benchmark}: {counts['train']} train images of {ids} ids, {counts['query']} query, "
           f"{counts['gallery']} gallery -> {Path(a.out) / 'manifest.csv'}")
+
+
+def cmd_fetch(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.data.fetch import fetch
+    from autoreid.runtime import log
+
+    entry = load_params(a.params)["datasets"][a.dataset] if a.params else {}
+    out = a.out or entry.get("raw")
+    if not out:
+        raise UserError("give --out DIR (or --params FILE with datasets.<name>.raw)")
+    path = fetch(a.dataset, out, a.url or entry.get("url"), a.sha256 or entry.get("sha256"),
+                 getattr(a, "from"), log)
+    print(f"{a.dataset} ready at {path}")
+
+
+def cmd_pack(a) -> None:
+    from autoreid.data.manifest import read_manifest
+    from autoreid.data.store import pack
+    from autoreid.runtime import log
+
+    records = read_manifest(a.manifest)
+
+    def progress(i: int, n: int) -> None:
+        if i % 5000 == 0 or i == n:
+            log(f"[pack] {i}/{n} images")
+
+    pack(records, a.out, a.format, a.height, a.width, progress)
+    print(f"{len(records)} images ({a.format}, {a.height}x{a.width}) -> {a.out}")
 
 
 def cmd_split(a) -> None:
@@ -83,7 +115,7 @@ def cmd_search(a) -> None:
     if a.run is not None:
         cfg = dataclasses.replace(cfg, seed=cfg.seed + a.run)
     device = setup(a.device, a.threads, cfg.seed)
-    search(a.split, a.out, cfg, device)
+    search(a.split, a.out, cfg, device, a.store, a.workers)
     print(f"search done: {Path(a.out) / 'alphas.json'}")
 
 
@@ -124,7 +156,7 @@ def cmd_train(a) -> None:
     setting = ("train_settings", a.setting) if a.setting else None
     cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
     device = setup(a.device, a.threads, cfg.seed)
-    path = train(a.manifest, a.arch, a.out, cfg, device, a.name)
+    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers)
     print(f"model -> {path}")
 
 
@@ -139,8 +171,9 @@ def cmd_extract(a) -> None:
     if a.pixels:
         if not (a.height and a.width):
             raise UserError("--pixels needs --height and --width")
-        n = features.extract(a.manifest, lambda rs: features.pixels(rs, a.height, a.width), a.out,
-                             {"model": "pixels", "input": [a.height, a.width]})
+        n = features.extract(a.manifest, features.pixels, a.out,
+                             {"model": "pixels", "input": [a.height, a.width]}, a.height, a.width,
+                             a.store, a.workers)
     else:
         if not a.checkpoint:
             raise UserError("give --checkpoint MODEL.pt (or --pixels)")
@@ -153,9 +186,9 @@ def cmd_extract(a) -> None:
             raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
         model.to(device)
         n = features.extract(
-            a.manifest,
-            lambda rs: features.embed(model, rs, h, w, feature, device, ev["batch_size"]),
-            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature})
+            a.manifest, lambda images: features.embed(model, images, feature, device, ev["batch_size"]),
+            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature}, h, w,
+            a.store, a.workers)
     print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
 
 
@@ -196,18 +229,31 @@ def cmd_profile(a) -> None:
           f"{cfg['num_classes']} classes")
 
 
+def cmd_select(a) -> None:
+    from autoreid.config import load_params
+    from autoreid.select import select
+
+    record = select(load_params(a.params), a.rule)
+    print(f"Auto-ReID = {record['AutoReID']['arch']}, Baseline = {record['Baseline']['arch']} "
+          f"(rule {record['rule']})")
+
+
 def cmd_tables(a) -> None:
     from autoreid.config import load_params
     from autoreid.experiments import Paths
-    from autoreid.tables import table1
+    from autoreid.tables import table1, transfer
 
     params = load_params(a.params)
     paths = Paths(params["results"])
     for number in a.table:
-        if number != 1:
-            raise UserError(f"table {number}: not available yet (this version builds Table 1)")
-        stem = str(Path(a.out) / "table1") if a.out else paths.table(1, "x")[:-2]
-        print("\n".join(table1.write(params, stem)))
+        stem = str(Path(a.out) / f"table{number}") if a.out else paths.table(number, "x")[:-2]
+        if number == 1:
+            written = table1.write(params, stem)
+        elif number in transfer.BENCHMARKS:
+            written = transfer.write(params, number, stem)
+        else:
+            raise UserError(f"table {number}: not available yet (this version builds Tables 1, 5, 6)")
+        print("\n".join(written))
 
 
 # ---------------------------------------------------------------- parser
@@ -220,18 +266,36 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"autoreid {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="<command>")
 
-    data = sub.add_parser("data", help="datasets: synth, prepare, split")
+    data = sub.add_parser("data", help="datasets: synth, fetch, prepare, pack, split")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="<data command>")
-    s = dsub.add_parser("synth", help="generate an embedded synthetic benchmark in its official layout")
-    s.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    s = dsub.add_parser("synth", help="generate an embedded synthetic dataset in its official layout")
+    s.add_argument("--dataset", required=True, choices=DATASETS)
     s.add_argument("--out", required=True, help="folder to create (replaced if it exists)")
     _params(s)
     s.set_defaults(func=cmd_synth)
+    s = dsub.add_parser("fetch", help="download (or take from --from) a raw dataset, verify, extract")
+    s.add_argument("--dataset", required=True, choices=DATASETS)
+    s.add_argument("--out", help="where the dataset goes (default: the params' datasets.<name>.raw)")
+    s.add_argument("--url", help="archive URL (default: the params' datasets.<name>.url)")
+    s.add_argument("--sha256", help="expected checksum of the archive")
+    s.add_argument("--from", metavar="PATH", help="an archive or folder you already have")
+    s.add_argument("--params", help="params file (its `datasets` section)")
+    s.set_defaults(func=cmd_fetch)
     s = dsub.add_parser("prepare", help="official layout -> manifest.csv (path,pid,camid,split)")
     s.add_argument("--benchmark", required=True, choices=BENCHMARKS)
     s.add_argument("--raw", required=True, help="the dataset folder as distributed")
-    s.add_argument("--out", required=True, help="folder for manifest.csv")
+    s.add_argument("--out", required=True, help="folder for manifest.csv (and extracted CUHK03 images)")
+    s.add_argument("--train-only", action="store_true",
+                   help="MSMT17: train on list_train only (default: train + val, the paper's 32,621)")
     s.set_defaults(func=cmd_prepare)
+    s = dsub.add_parser("pack", help="pack a prepared benchmark into one HDF5 image store")
+    s.add_argument("--manifest", required=True)
+    s.add_argument("--out", required=True, help="store .h5 to write")
+    s.add_argument("--format", default="raw", choices=["raw", "encoded"],
+                   help="raw: resized uint8 arrays (no decoding); encoded: the files' bytes")
+    s.add_argument("--height", type=int, default=384)
+    s.add_argument("--width", type=int, default=128)
+    s.set_defaults(func=cmd_pack)
     s = dsub.add_parser("split", help="the search split: train images 50/50 by image into D_train/D_val")
     s.add_argument("--manifest", required=True)
     s.add_argument("--out", required=True, help="split.csv to write")
@@ -300,6 +364,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--params", help="params file (its `profiling` section)")
     s.add_argument("--out", help="JSON file to write")
     s.set_defaults(func=cmd_profile)
+
+    s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
+    s.add_argument("--params", required=True)
+    s.add_argument("--rule", choices=["best_map", "best_rank1", "paper"],
+                   help="selection rule (default: the params' select.rule)")
+    s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("tables", help="build the paper's tables from the results of a profile")
     s.add_argument("--params", required=True)

@@ -8,12 +8,15 @@ from dataclasses import dataclass
 
 from autoreid.errors import UserError
 
+SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
+SELECTED = ("AutoReID", "Baseline")  # chosen from the Table 1 searches by `select.rule`
 SEARCHED = re.compile(r"^(?P<variant>[a-z0-9_]+)-run(?P<run>[0-9]+)$")
 LABELS = {
     "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
     "DARTS_V2": "DARTS", "GDAS_V1": "GDAS",
     "baseline": "Baseline", "baseline_reid": "Baseline + ReID Search Space",
     "retrieval_reid": "Retrieval + ReID Search Space",
+    "AutoReID": "Auto-ReID", "Baseline": "Baseline",
 }
 
 
@@ -22,14 +25,14 @@ class Paths:
     """Output layout of a profile: results/<profile>/<stage>/<benchmark>/..."""
     results: str
 
-    def raw(self, benchmark: str) -> str:
-        return f"{self.results}/raw/{benchmark}"
-
-    def synth_marker(self, benchmark: str) -> str:
-        return f"{self.raw(benchmark)}/synth.yaml"
+    def synth_marker(self, dataset: str) -> str:
+        return f"{self.results}/raw/{dataset}/synth.yaml"
 
     def manifest(self, benchmark: str) -> str:
         return f"{self.results}/data/{benchmark}/manifest.csv"
+
+    def store(self, benchmark: str) -> str:
+        return f"{self.results}/data/{benchmark}/store.h5"
 
     def split(self, benchmark: str) -> str:
         return f"{self.results}/split/{benchmark}/split.csv"
@@ -51,6 +54,13 @@ class Paths:
 
     def pixels(self, benchmark: str) -> str:
         return f"{self.results}/evaluate/{benchmark}/pixels"
+
+    def selected(self, name: str) -> str:
+        """The genotype chosen as `name` (AutoReID or Baseline) by the selection rule."""
+        return f"{self.results}/select/{name}.yaml"
+
+    def selection(self) -> str:
+        return f"{self.results}/select/selection.yaml"
 
     def profile(self, arch: str) -> str:
         return f"{self.results}/profile/{arch}.json"
@@ -87,4 +97,7 @@ def table1_rows(params: dict) -> list[Row]:
             label = f"{LABELS.get(variant, variant)} (run {run})"
             rows.append(Row(label, searched_arch(variant, run), label))
     return rows
-SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
+
+
+def searched_rows(params: dict) -> list[Row]:
+    return [r for r in table1_rows(params) if parse_searched(r.arch)]

@@ -31,10 +31,27 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def publish_dir(tmp: Path, dest: Path) -> None:
+    """Move a fully written temporary folder (from tempfile.mkdtemp) to `dest`, replacing it."""
+    import shutil
+
+    os.chmod(tmp, 0o777 & ~_umask())
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.rename(dest)
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:

@@ -72,3 +72,23 @@ def test_synthetic_benchmark_is_read_by_the_real_loader(market):
     assert sum(r.pid == 0 for r in gallery) == 4  # distractors kept, junk dropped
     for q in query:  # every query has a true match in another camera
         assert any(g.pid == q.pid and g.camid != q.camid for g in gallery)
+
+
+def test_synthetic_cuhk03_and_msmt17_are_read_by_the_real_loaders(tmp_path):
+    from autoreid.data.benchmarks import load, synth
+
+    counts = synth("cuhk03", tmp_path / "cuhk03", {"train_ids": 6, "test_ids": 4, "pairs": 2})
+    for kind in ("labeled", "detected"):
+        records = load(f"cuhk03-{kind}", tmp_path / "cuhk03", tmp_path / kind)
+        for split, n in counts[kind].items():
+            assert sum(r.split == split for r in records) == n
+        assert len({r.pid for r in records if r.split == "train"}) == 6
+        assert {r.camid for r in records} == {0, 1}
+        query = [r for r in records if r.split == "query"]
+        gallery = [r for r in records if r.split == "gallery"]
+        assert len(query) == 8  # one per test person and view
+        assert all(any(g.pid == q.pid and g.camid != q.camid for g in gallery) for q in query)
+    counts = synth("msmt17", tmp_path / "msmt17", {"train_ids": 5, "test_ids": 4})
+    records = load("msmt17", tmp_path / "msmt17", tmp_path / "m")
+    assert sum(r.split == "train" for r in records) == counts["train"] + counts["val"]
+    assert max(r.camid for r in records) <= 14

@@ -29,17 +29,21 @@ def test_default_profile_plans_table1(tmp_path):
     proc = snakemake("-n", "tables", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert counts["search"] == 12 and counts["derive"] == 12 and counts["train"] == 17
-    assert counts["synth"] == 1 and counts["table1"] == 1
+    assert counts["search"] == 12 and counts["derive"] == 12
+    assert counts["train"] == 17 + 2 * 3  # Table 1, then Auto-ReID and Baseline on 3 benchmarks
+    assert counts["synth"] == 3 and counts["prepare"] == 4 and counts["pack"] == 4
+    assert counts["table1"] == 1 and counts["transfer_table"] == 2 and counts["select"] == 1
 
 
 def test_paper_profile_plans_without_data(tmp_path):
     proc = snakemake("-n", "tables", "--configfile", ROOT / "params" / "paper.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert "synth" not in counts and counts["prepare"] == 1 and counts["train"] == 17
+    assert "synth" not in counts and counts["prepare"] == 4 and counts["train"] == 23
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
-    assert "market1501 not found at data/market1501" in proc.stderr
+    assert "results/paper/train/msmt17/scratch/AutoReID/model.pt" in proc.stdout
+    for name in ("market1501", "cuhk03", "msmt17"):
+        assert f"{name} not found at data/{name}" in proc.stderr
 
 
 def test_partial_params_file_is_refused(tmp_path):
@@ -56,13 +60,16 @@ def slice_run(tmp_path_factory):
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["profile"] = "slice"
     params["results"] = "results/slice"
-    params["benchmarks"]["market1501"]["raw"] = "results/slice/raw/market1501"
+    for name in ("market1501", "cuhk03", "msmt17"):
+        params["datasets"][name]["raw"] = f"results/slice/raw/{name}"
     params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],
                                          height=64, width=32, distractors=4, junk=2)
+    params["synth"]["cuhk03"].update(train_ids=8, test_ids=4, pairs=2, height=64, width=32)
+    params["synth"]["msmt17"].update(train_ids=8, test_ids=4, cameras=4, height=64, width=32)
     params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
     params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
                            milestones=[1])
-    params["table1"].update(runs=1, variants=["retrieval_reid"], resnets=["resnet18"],
+    params["table1"].update(runs=1, variants=["baseline", "retrieval_reid"], resnets=["resnet18"],
                             published=["DARTS_V2"])
     (wd / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     proc = snakemake("tables", "--configfile", wd / "slice.yaml", "--cores", "2", cwd=wd)
@@ -75,7 +82,13 @@ def test_slice_runs_for_real(slice_run):
     for row in ("ResNet-18", "DARTS", "Retrieval + ReID Search Space (run 1)", "Raw pixels"):
         assert row in table
     csv = (slice_run / "results/slice/tables/table1.csv").read_text().splitlines()
-    assert len(csv) == 1 + 4
+    assert len(csv) == 1 + 5
+    selection = yaml.safe_load((slice_run / "results/slice/select/selection.yaml").read_text())
+    assert selection["rule"] == "best_map" and selection["Baseline"]["arch"] == "baseline-run1"
+    for number, rows in ((5, ("Mancs (quoted)", "Auto-ReID", "Baseline")), (6, ("PCB (quoted)",))):
+        text = (slice_run / f"results/slice/tables/table{number}.md").read_text()
+        assert all(r in text for r in rows)
+    assert (slice_run / "results/slice/data/cuhk03-detected/store.h5").exists()
     tex = (slice_run / "results/slice/tables/table1.tex").read_text()
     assert r"\toprule" in tex and r"\bottomrule" in tex
     genotype = slice_run / "results/slice/derive/market1501/retrieval_reid/run1/genotype.yaml"

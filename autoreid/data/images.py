@@ -1,9 +1,6 @@
-"""Images as tensors: decode once into a uint8 (N, 3, H, W) table at the network's input size,
-then augment whole batches (flip, pad + random crop) and normalise on the fly."""
+"""Images: decode to uint8 (3, H, W) at the network's input size; augment (flip, pad + random
+crop) with parameters drawn in the main process; normalise whole batches."""
 from __future__ import annotations
-
-from concurrent.futures import ThreadPoolExecutor
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -15,40 +12,51 @@ MEAN = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1) * 255
 STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255
 
 
-def decode(path: str, height: int, width: int) -> np.ndarray:
+def decode(source, height: int, width: int, name: str | None = None) -> np.ndarray:
+    """An image file (path or file object) as uint8 (3, height, width)."""
+    name = name or str(source)
     try:
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             im = im.convert("RGB").resize((width, height), Image.BILINEAR)
             return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
     except FileNotFoundError:
-        raise UserError(f"{path}: image not found") from None
+        raise UserError(f"{name}: image not found") from None
     except (OSError, ValueError, Image.DecompressionBombError) as e:
-        raise UserError(f"{path}: corrupt or unreadable image ({e})") from None
+        raise UserError(f"{name}: corrupt or unreadable image ({e})") from None
 
 
-def load_images(paths: Sequence[str], height: int, width: int, workers: int = 4) -> torch.Tensor:
-    out = torch.empty((len(paths), 3, height, width), dtype=torch.uint8)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for i, arr in enumerate(pool.map(lambda p: decode(p, height, width), paths)):
-            out[i] = torch.from_numpy(arr)
-    return out
+_SCALE = 1.0 / STD
+_SHIFT = -MEAN / STD
 
 
-def normalize(batch: torch.Tensor) -> torch.Tensor:
-    """uint8 (B, 3, H, W) -> float, ImageNet mean/std."""
-    return (batch.float() - MEAN) / STD
+def normalize(batch: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """uint8 (B, 3, H, W) -> float, ImageNet mean/std; into `out` when given (reusing a buffer
+    avoids the page faults of a fresh large allocation, which cost more than the arithmetic)."""
+    if out is None:
+        return batch.float().mul_(_SCALE).add_(_SHIFT)
+    return out.copy_(batch).mul_(_SCALE).add_(_SHIFT)
 
 
-def augment(batch: torch.Tensor, generator: torch.Generator, pad: int, flip: bool = True) -> torch.Tensor:
-    """Random horizontal flip and zero-pad + random crop back to size, per image, on uint8."""
-    b, _, h, w = batch.shape
-    out = batch.clone()
-    if flip:
-        mask = torch.rand(b, generator=generator) < 0.5
-        out[mask] = out[mask].flip(-1)
-    if pad > 0:
-        padded = torch.nn.functional.pad(out, (pad, pad, pad, pad))
-        dy = torch.randint(0, 2 * pad + 1, (b,), generator=generator).tolist()
-        dx = torch.randint(0, 2 * pad + 1, (b,), generator=generator).tolist()
-        out = torch.stack([padded[i, :, y:y + h, x:x + w] for i, (y, x) in enumerate(zip(dy, dx))])
+def augment_params(n: int, generator: torch.Generator, pad: int, flip: bool = True) -> list[tuple]:
+    """Per image (flip, dy, dx): drawn in the main process so results do not depend on workers."""
+    flips = (torch.rand(n, generator=generator) < 0.5).tolist() if flip else [False] * n
+    dy = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
+    dx = torch.randint(0, 2 * pad + 1, (n,), generator=generator).tolist()
+    return list(zip(flips, dy, dx))
+
+
+def augment(images: np.ndarray, params: list[tuple], pad: int, out: np.ndarray | None = None
+            ) -> np.ndarray:
+    """Random horizontal flip, then zero-pad by `pad` and crop back to size at offset (dy, dx)."""
+    if out is None:
+        out = np.zeros_like(images)
+    else:
+        out.fill(0)
+    _, _, h, w = images.shape
+    for k, (flip, dy, dx) in enumerate(params):
+        img = images[k, :, :, ::-1] if flip else images[k]
+        sy, sx = dy - pad, dx - pad  # source offset of the crop window
+        y0, y1 = max(0, -sy), min(h, h - sy)
+        x0, x1 = max(0, -sx), min(w, w - sx)
+        out[k, :, y0:y1, x0:x1] = img[:, y0 + sy:y1 + sy, x0 + sx:x1 + sx]
     return out

@@ -57,7 +57,7 @@ def read_manifest(path: str | Path, columns: tuple[str, ...] = COLUMNS,
                 raise UserError(f"{path}:{line}: pid and camid must be integers") from None
             if row[3] not in splits:
                 raise UserError(f"{path}:{line}: split {row[3]!r} is not one of {', '.join(splits)}")
-            records.append(Record(str(base / row[0]), pid, camid, row[3]))
+            records.append(Record(os.path.normpath(base / row[0]), pid, camid, row[3]))
     if not records:
         raise UserError(f"{path}: no rows")
     return records

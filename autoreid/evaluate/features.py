@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import torch
 
-from autoreid.data.images import load_images, normalize
+from autoreid.data.dataset import ImageSet, sequential
 from autoreid.data.manifest import Record, read_manifest
 from autoreid.errors import UserError
 from autoreid.io import atomic_path
@@ -81,34 +81,31 @@ def read_features(path: str | Path) -> dict[str, FeatureSet]:
 
 
 @torch.no_grad()
-def embed(model: torch.nn.Module, records: list[Record], height: int, width: int, feature: str,
-          device: torch.device, batch_size: int = 128) -> np.ndarray:
+def embed(model: torch.nn.Module, images: ImageSet, feature: str, device: torch.device,
+          batch_size: int = 128) -> np.ndarray:
     model.eval()
-    chunks = []
-    for i in range(0, len(records), batch_size):
-        x = load_images([r.path for r in records[i:i + batch_size]], height, width)
-        chunks.append(model(normalize(x).to(device))[feature].float().cpu())
+    chunks = [model(x.to(device))[feature].float().cpu()
+              for x, _ in images.batches(sequential(len(images), batch_size))]
     return torch.cat(chunks).numpy()
 
 
-def pixels(records: list[Record], height: int, width: int, batch_size: int = 512) -> np.ndarray:
+def pixels(images: ImageSet, batch_size: int = 512) -> np.ndarray:
     """The raw-pixel reference: each image resized and flattened, normalised like a network input."""
-    chunks = []
-    for i in range(0, len(records), batch_size):
-        x = load_images([r.path for r in records[i:i + batch_size]], height, width)
-        chunks.append(normalize(x).flatten(1))
-    return torch.cat(chunks).numpy()
+    return torch.cat([x.flatten(1) for x, _ in images.batches(sequential(len(images), batch_size))]
+                     ).numpy()
 
 
-def extract(manifest: str, encode, out: str, attrs: dict) -> dict[str, int]:
-    """encode(records) -> N x D array, for the query and gallery of `manifest`."""
+def extract(manifest: str, encode, out: str, attrs: dict, height: int, width: int,
+            store: str | None = None, workers: int = 0) -> dict[str, int]:
+    """encode(ImageSet) -> N x D array, for the query and gallery of `manifest`."""
     records = read_manifest(manifest)
     sets = {}
     for name in GROUPS:
         rs = [r for r in records if r.split == name]
         if not rs:
             raise UserError(f"{manifest}: no '{name}' images")
-        sets[name] = FeatureSet(encode(rs), np.array([r.pid for r in rs]),
+        images = ImageSet(rs, height, width, store=store, workers=workers)
+        sets[name] = FeatureSet(encode(images), np.array([r.pid for r in rs]),
                                 np.array([r.camid for r in rs]), [r.path for r in rs])
     write_features(out, sets, attrs)
     return {k: len(v.pids) for k, v in sets.items()}

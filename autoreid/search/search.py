@@ -108,15 +108,17 @@ def alpha_weights(model: ReIDNet) -> dict:
             "reduce": torch.softmax(sn.alpha_reduce.detach(), -1).cpu().tolist()}
 
 
-def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device) -> dict:
+def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device,
+           store: str | None = None, workers: int = 0) -> dict:
     cfg.check()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = read_manifest(split_file, splits=("train", "val"))
-    data = ImageSet(records, cfg.height, cfg.width, cfg.pad)
-    halves = {s: [i for i, r in enumerate(records) if r.split == s] for s in ("train", "val")}
-    for s, idx in halves.items():
-        if len({data.labels[i] for i in idx}) < cfg.P:
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers)
+    halves = {s: data.subset([i for i, r in enumerate(records) if r.split == s])
+              for s in ("train", "val")}
+    for s, half in halves.items():
+        if len(set(half.labels)) < cfg.P:
             raise UserError(f"{split_file}: D_{s} has fewer identities than P={cfg.P}")
 
     spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
@@ -144,9 +146,9 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
         log(f"[search] resuming from {ckpt_path} after epoch {start}")
     save_config(out, {"split": str(split_file), **config}, cfg.seed)
 
-    samplers = {s: PKSampler([data.labels[i] for i in idx], cfg.P, cfg.K, torch.Generator())
-                for s, idx in halves.items()}
-    steps = len(samplers["train"])
+    samplers = {s: PKSampler(half.labels, cfg.P, cfg.K, torch.Generator())
+                for s, half in halves.items()}
+    steps = min(len(samplers["train"]), len(samplers["val"]))
     progress = Progress("search", cfg.epochs, start, steps)
     for epoch in range(start, cfg.epochs):
         t0 = time.time()
@@ -155,11 +157,13 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                 for k, s in enumerate(("train", "val"))}
         for s in samplers:
             samplers[s].generator = gens[s]
-        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + 7919)
+        aug = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k + 7919)
+               for k, s in enumerate(("train", "val"))}
         sums = {"loss_w": 0.0, "loss_alpha": 0.0}
-        for step, (bt, bv) in enumerate(zip(samplers["train"], samplers["val"])):
-            tb = [t.to(device) for t in data.batch([halves["train"][i] for i in bt], aug)]
-            vb = [t.to(device) for t in data.batch([halves["val"][i] for i in bv], aug)]
+        batches = zip(halves["train"].batches(samplers["train"], aug["train"]),
+                      halves["val"].batches(samplers["val"], aug["val"]))
+        for step, (tb, vb) in enumerate(batches):
+            tb, vb = [t.to(device) for t in tb], [t.to(device) for t in vb]
             # Alg. 1, lines 2-3: omega step on a batch of D_train
             w_opt.zero_grad(set_to_none=True)
             lw = _loss(model, cfg, *tb)
@@ -183,7 +187,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                                 f"{ckpt_path if ckpt_path.exists() else 'none'}")
             sums["loss_w"] += loss_w
             sums["loss_alpha"] += loss_a
-            progress.step(epoch, step, len(bt) + len(bv), loss_w=loss_w, loss_alpha=loss_a)
+            progress.step(epoch, step, len(tb[1]) + len(vb[1]), loss_w=loss_w, loss_alpha=loss_a)
         rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
                      "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
                      "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3)})

@@ -45,14 +45,14 @@ class TrainConfig:
 
 
 def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
-          name: str | None = None) -> Path:
+          name: str | None = None, store: str | None = None, workers: int = 0) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout)  # a bad --arch fails first
     records = [r for r in read_manifest(manifest) if r.split == "train"]
     if not records:
         raise UserError(f"{manifest}: no training images (split 'train')")
-    data = ImageSet(records, cfg.height, cfg.width, cfg.pad)
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers)
     if data.num_classes < cfg.P:
         raise UserError(f"{manifest}: {data.num_classes} training identities, fewer than P={cfg.P}")
     spec = arch_spec(arch, data.num_classes, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, name)
@@ -83,8 +83,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
         sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
         aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
         total = 0.0
-        for step, index in enumerate(sampler):
-            x, y = (t.to(device) for t in data.batch(index, aug))
+        for step, (x, y) in enumerate(data.batches(sampler, aug)):
+            x, y = x.to(device), y.to(device)
             loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -94,7 +94,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                 raise UserError(f"train: loss became {value} at epoch {epoch + 1} step {step + 1}; "
                                 f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
             total += value
-            progress.step(epoch, step, len(index), loss=value)
+            progress.step(epoch, step, len(y), loss=value)
         rows.append({"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
                      "seconds": round(time.time() - t0, 3)})
         sched.step()

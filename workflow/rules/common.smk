@@ -3,7 +3,9 @@ import os
 
 from autoreid.config import load_params, validate
 from autoreid.errors import UserError
-from autoreid.experiments import Paths, SEARCH_BENCHMARK, parse_searched, table1_rows
+from autoreid.data.benchmarks import BENCHMARKS
+from autoreid.experiments import SEARCH_BENCHMARK, SELECTED, Paths, parse_searched, table1_rows
+from autoreid.tables import transfer
 
 
 def _params_file():
@@ -27,11 +29,13 @@ R = config["results"]
 THREADS = max(1, config["threads"])
 DEVICE = config["device"]
 GPU = config["gpus_per_job"]
+STORE = config["store"]["format"]
 RUNTIME = f"--device {DEVICE} --threads {{threads}}"
 
 
 wildcard_constraints:
-    benchmark="[a-z0-9]+",
+    benchmark="[a-z0-9-]+",
+    dataset="[a-z0-9]+",
     variant="[a-z0-9_]+",
     run="[0-9]+",
     setting="[a-z0-9_]+",
@@ -43,9 +47,10 @@ def log_path(stage, *parts):
 
 
 TABLE1_ROWS = table1_rows(config)
-TABLE_FILES = [P.table(1, ext) for ext in ("md", "tex", "csv")]
+TABLES = (1, 5, 6)
+TABLE_FILES = [P.table(n, ext) for n in TABLES for ext in ("md", "tex", "csv")]
 
-for name, bench in config["benchmarks"].items():
-    if not bench["synthetic"] and not os.path.exists(bench["raw"]):
-        print(f"note: {name} not found at {bench['raw']}: `autoreid data prepare` will fail until "
-              f"you put the dataset there (see README, 'Real data')", file=sys.stderr)
+for name, dataset in config["datasets"].items():
+    if not dataset["synthetic"] and not os.path.exists(dataset["raw"]):
+        print(f"note: {name} not found at {dataset['raw']}: `autoreid data prepare` will fail until "
+              f"you put it there (`autoreid data fetch`, README 'Real data')", file=sys.stderr)

@@ -1,22 +1,30 @@
-# Data: synthetic benchmark (embedded profile) -> manifest -> search split.
+# Data: synthetic datasets (embedded profile) -> manifest per benchmark -> image store, search split.
 
 
 def raw_input(w):
-    bench = config["benchmarks"][w.benchmark]
-    return P.synth_marker(w.benchmark) if bench["synthetic"] else []
+    dataset = BENCHMARKS[w.benchmark]
+    return P.synth_marker(dataset) if config["datasets"][dataset]["synthetic"] else []
+
+
+def store_input(w):
+    return {"store": P.store(w.benchmark)} if STORE != "none" else {}
+
+
+def store_arg(w, input):
+    return f"--store {input.store} --workers {config['workers']}" if "store" in input.keys() else ""
 
 
 rule synth:
     output:
-        P.synth_marker("{benchmark}"),
+        P.synth_marker("{dataset}"),
     params:
-        out=lambda w: P.raw(w.benchmark),
-        cfg=lambda w: config["synth"][w.benchmark],
+        out=lambda w, output: os.path.dirname(output[0]),
+        cfg=lambda w: config["synth"][w.dataset],
     log:
-        log_path("synth", "{benchmark}"),
+        log_path("synth", "{dataset}"),
     shell:
-        "autoreid data synth --benchmark {wildcards.benchmark} --params {PARAMS} "
-        "--out {params.out} > {log} 2>&1"
+        "autoreid data synth --dataset {wildcards.dataset} --params {PARAMS} --out {params.out} "
+        "> {log} 2>&1"
 
 
 rule prepare:
@@ -25,13 +33,28 @@ rule prepare:
     output:
         P.manifest("{benchmark}"),
     params:
-        raw=lambda w: config["benchmarks"][w.benchmark]["raw"],
+        raw=lambda w: config["datasets"][BENCHMARKS[w.benchmark]]["raw"],
         out=lambda w, output: os.path.dirname(output[0]),
+        extra=lambda w: "--train-only" if w.benchmark == "msmt17" and config["datasets"]["msmt17"]["train_only"] else "",
     log:
         log_path("prepare", "{benchmark}"),
     shell:
         "autoreid data prepare --benchmark {wildcards.benchmark} --raw {params.raw} "
-        "--out {params.out} > {log} 2>&1"
+        "--out {params.out} {params.extra} > {log} 2>&1"
+
+
+rule pack:
+    input:
+        P.manifest("{benchmark}"),
+    output:
+        P.store("{benchmark}"),
+    params:
+        size=f"--height {config['train']['height']} --width {config['train']['width']}",
+    log:
+        log_path("pack", "{benchmark}"),
+    shell:
+        "autoreid data pack --manifest {input} --out {output} --format {STORE} {params.size} "
+        "> {log} 2>&1"
 
 
 rule split:

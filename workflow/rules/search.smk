@@ -3,13 +3,15 @@
 
 rule search:
     input:
-        P.split("{benchmark}"),
+        unpack(store_input),
+        split=P.split("{benchmark}"),
     output:
         alphas=P.search("{benchmark}", "{variant}", "{run}") + "/alphas.json",
         history=P.search("{benchmark}", "{variant}", "{run}") + "/alpha_history.json",
         log=P.search("{benchmark}", "{variant}", "{run}") + "/log.csv",
     params:
         out=lambda w, output: os.path.dirname(output.alphas),
+        store=store_arg,
         cfg=lambda w: {**config["search"], **config["search_variants"][w.variant]},
     threads: THREADS
     resources:
@@ -17,8 +19,9 @@ rule search:
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
     shell:
-        "autoreid search --split {input} --out {params.out} --params {PARAMS} "
-        "--variant {wildcards.variant} --run {wildcards.run} " + RUNTIME + " > {log} 2>&1"
+        "autoreid search --split {input.split} --out {params.out} --params {PARAMS} "
+        "--variant {wildcards.variant} --run {wildcards.run} {params.store} " + RUNTIME +
+        " > {log} 2>&1"
 
 
 rule derive:

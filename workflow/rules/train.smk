@@ -2,6 +2,8 @@
 
 
 def genotype_input(w):
+    if w.arch in SELECTED:
+        return {"genotype": P.selected(w.arch)}
     searched = parse_searched(w.arch)
     return {"genotype": P.genotype(SEARCH_BENCHMARK, *searched)} if searched else {}
 
@@ -13,6 +15,7 @@ def arch_arg(w, input):
 rule train:
     input:
         unpack(genotype_input),
+        unpack(store_input),
         manifest=P.manifest("{benchmark}"),
     output:
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
@@ -20,6 +23,7 @@ rule train:
     params:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
+        store=store_arg,
         cfg=lambda w: {**config["train"], **config["train_settings"][w.setting]},
     threads: THREADS
     resources:
@@ -28,17 +32,19 @@ rule train:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
     shell:
         "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
-        "--out {params.out} --params {PARAMS} --setting {wildcards.setting} " + RUNTIME +
-        " > {log} 2>&1"
+        "--out {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} " +
+        RUNTIME + " > {log} 2>&1"
 
 
 rule extract:
     input:
+        unpack(store_input),
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
         manifest=P.manifest("{benchmark}"),
     output:
         P.evaluate("{benchmark}", "{setting}", "{arch}") + "/features.h5",
     params:
+        store=store_arg,
         cfg=config["evaluate"],
     threads: THREADS
     resources:
@@ -47,20 +53,23 @@ rule extract:
         log_path("extract", "{benchmark}", "{setting}", "{arch}"),
     shell:
         "autoreid extract --manifest {input.manifest} --checkpoint {input.model} --out {output} "
-        "--params {PARAMS} " + RUNTIME + " > {log} 2>&1"
+        "--params {PARAMS} {params.store} " + RUNTIME + " > {log} 2>&1"
 
 
 rule extract_pixels:
     input:
-        P.manifest("{benchmark}"),
+        unpack(store_input),
+        manifest=P.manifest("{benchmark}"),
     output:
         P.pixels("{benchmark}") + "/features.h5",
     params:
         size=f"--height {config['train']['height']} --width {config['train']['width']}",
+        store=store_arg,
     log:
         log_path("extract", "{benchmark}", "pixels"),
     shell:
-        "autoreid extract --manifest {input} --pixels {params.size} --out {output} > {log} 2>&1"
+        "autoreid extract --manifest {input.manifest} --pixels {params.size} {params.store} "
+        "--out {output} > {log} 2>&1"
 
 
 rule evaluate:

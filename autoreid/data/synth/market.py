@@ -16,7 +16,7 @@ import numpy as np
 
 from autoreid.data.synth.person import draw, draw_junk, sample_camera, sample_identity
 from autoreid.errors import UserError
-from autoreid.io import write_yaml
+from autoreid.io import publish_dir, write_yaml
 
 MARKET_DIR = "Market-1501-v15.09.15"
 
@@ -100,9 +100,7 @@ def write_market(out: str | Path, cfg: SynthMarketConfig) -> dict:
             counts["junk"] += 1
         write_yaml(tmp / "synth.yaml", {"benchmark": "market1501", "config": asdict(cfg),
                                         "counts": counts})
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
+        publish_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

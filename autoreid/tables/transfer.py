@@ -1,0 +1,62 @@
+"""Tables 5 and 6: Baseline and Auto-ReID (cells searched on Market-1501) trained and evaluated on
+CUHK03 (new protocol, labeled and detected) and MSMT17, beside the paper's numbers and the
+literature rows it quotes."""
+from __future__ import annotations
+
+import pandas as pd
+
+from autoreid.experiments import LABELS, SELECTED, Paths
+from autoreid.io import read_json, read_yaml
+from autoreid.tables import paper
+from autoreid.tables.render import write_table
+
+BENCHMARKS = {5: ("cuhk03-labeled", "cuhk03-detected"), 6: ("msmt17",)}
+COLUMNS = {5: [("cuhk03-labeled", "rank1", "Labeled R1"), ("cuhk03-labeled", "mAP", "Labeled mAP"),
+               ("cuhk03-detected", "rank1", "Detected R1"), ("cuhk03-detected", "mAP", "Detected mAP")],
+           6: [("msmt17", "rank1", "R1"), ("msmt17", "rank5", "R5"), ("msmt17", "rank10", "R10"),
+               ("msmt17", "mAP", "mAP")]}
+TITLES = {5: "Table 5: CUHK03 (new protocol), labeled and detected",
+          6: "Table 6: MSMT17"}
+
+
+def inputs(params: dict, number: int) -> list[str]:
+    """The metrics files a table reads (the Snakefile asks for the same list)."""
+    paths, setting = Paths(params["results"]), params[f"table{number}"]["setting"]
+    return [f"{paths.evaluate(b, setting, a)}/metrics.json" for b in BENCHMARKS[number]
+            for a in SELECTED]
+
+
+def build(params: dict, number: int) -> pd.DataFrame:
+    paths, setting = Paths(params["results"]), params[f"table{number}"]["setting"]
+    quoted = paper.TABLE5 if number == 5 else paper.TABLE6
+    records = []
+    for method, ref in quoted.items():
+        if method in ("Baseline", "Auto-ReID"):
+            continue
+        records.append({"Method": f"{method} (quoted)",
+                        **{f"paper {c[2]}": v for c, v in zip(COLUMNS[number], ref)}})
+    for arch in SELECTED:
+        label = LABELS[arch]
+        metrics = {b: read_json(f"{paths.evaluate(b, setting, arch)}/metrics.json")
+                   for b in BENCHMARKS[number]}
+        row = {"Method": label}
+        row.update({name: 100 * metrics[b][key] for b, key, name in COLUMNS[number]})
+        row.update({f"paper {c[2]}": v for c, v in zip(COLUMNS[number], quoted[label])})
+        records.append(row)
+    columns = ["Method"] + [c[2] for c in COLUMNS[number]] + [f"paper {c[2]}" for c in COLUMNS[number]]
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def write(params: dict, number: int, out_stem: str) -> list[str]:
+    df = build(params, number)
+    setting = params[f"table{number}"]["setting"]
+    selection = read_yaml(Paths(params["results"]).selection())
+    notes = [
+        f"profile `{params['profile']}`; ours: cells searched on Market-1501 and trained on each "
+        f"benchmark (setting `{setting}`); in %.",
+        f"Auto-ReID = {selection['AutoReID']['arch']}, Baseline = {selection['Baseline']['arch']} "
+        f"(selection rule `{selection['rule']}`).",
+        "`paper` columns and quoted rows: Quan et al., ICCV 2019 (with ImageNet pre-training).",
+    ]
+    return write_table(df, out_stem, TITLES[number], notes, f"tab:table{number}")
+
