@@ -63,7 +63,7 @@ def main() -> None:
                 data = ImageSet(records, a.height, a.width, pad=10,
                                 store=str(tmp / store) if store else None, workers=workers)
                 rows.append((name, workers, throughput(data, a.batches)))
-        size = {n: (tmp / f).stat().st_size / 2**20 for n, f in (("raw", "raw.h5"), ("encoded", "encoded.h5"))}
+        size = {n: (tmp / f"{n}.h5").stat().st_size / 2**20 for n in ("raw", "encoded")}
     print(f"training loader, {len(records)} images (128x64 JPEG) -> {a.height}x{a.width}, P16xK4 "
           "batches, flip + pad/crop drawn in the main process and applied where the images are read")
     print(f"{'source':<28}{'workers':>8}{'images/s':>10}{'vs files':>10}")

@@ -28,7 +28,8 @@ def write_mat(path):
                             slot = 5 * view + k
                             h, w = (40, 20) if kind == "labeled" else (44, 18)
                             img = np.full((h, w, 3), 10 * pair + person, np.uint8)
-                            d = refs.create_dataset(f"{kind}{pair}{person}{slot}", data=img.transpose(2, 1, 0))
+                            d = refs.create_dataset(f"{kind}{pair}{person}{slot}",
+                                                    data=img.transpose(2, 1, 0))
                             cell[slot, person] = d.ref
                             if kind == "labeled":
                                 names.append(f"{pair + 1}_{person + 1:03d}_{view + 1}_{slot + 1:02d}.png")

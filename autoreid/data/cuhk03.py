@@ -72,7 +72,8 @@ def _extract(mat_path: Path, kind: str, names: list[str], out: Path) -> None:
         for name in todo:
             m = NAME.match(name)
             if not m:
-                raise UserError(f"{mat_path}: filelist entry {name!r} is not <pair>_<person>_<view>_<image>.png")
+                raise UserError(f"{mat_path}: filelist entry {name!r} is not "
+                                "<pair>_<person>_<view>_<image>.png")
             pair, person, _, image = (int(g) for g in m.groups())
             try:
                 cell = f[pairs[pair - 1]]

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from autoreid.data.dataset import ImageSet, sequential
-from autoreid.data.manifest import Record, read_manifest
+from autoreid.data.manifest import read_manifest
 from autoreid.errors import UserError
 from autoreid.io import atomic_path
 
