@@ -193,6 +193,8 @@ def cmd_extract(a) -> None:
 
 
 def cmd_evaluate(a) -> None:
+    import numpy as np
+
     from autoreid.config import load_params
     from autoreid.evaluate.features import read_features
     from autoreid.evaluate.metrics import evaluate
@@ -201,7 +203,19 @@ def cmd_evaluate(a) -> None:
     metric = a.metric or (load_params(a.params)["evaluate"]["metric"] if a.params else "euclidean")
     f = read_features(a.features)
     q, g = f["query"], f["gallery"]
-    m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric)
+    distance = None
+    if a.rerank:
+        from autoreid.evaluate.rerank import k_reciprocal
+
+        qf, gf = q.features, g.features
+        if metric == "cosine":
+            qf = qf / np.linalg.norm(qf, axis=1, keepdims=True).clip(1e-12)
+            gf = gf / np.linalg.norm(gf, axis=1, keepdims=True).clip(1e-12)
+        distance = k_reciprocal(qf, gf, a.k1, a.k2, a.lam)
+    m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
+                 distance=distance)
+    if a.rerank:
+        m["rerank"] = {"k1": a.k1, "k2": a.k2, "lambda": a.lam}
     m["features"] = str(a.features)
     write_json(a.out, m)
     print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
@@ -350,6 +364,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--features", required=True)
     s.add_argument("--out", required=True)
     s.add_argument("--metric", choices=["euclidean", "cosine"])
+    s.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017)")
+    s.add_argument("--k1", type=int, default=20)
+    s.add_argument("--k2", type=int, default=6)
+    s.add_argument("--lambda", dest="lam", type=float, default=0.3)
     s.add_argument("--params", help="params file (its `evaluate` section)")
     s.set_defaults(func=cmd_evaluate)
 

@@ -47,7 +47,9 @@ def _chunk_positions(d: torch.Tensor, match: torch.Tensor, valid: torch.Tensor):
 
 def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.ndarray,
              g_pids: np.ndarray, g_camids: np.ndarray, metric: str = "euclidean",
-             max_rank: int = 50, chunk_bytes: int = 256 << 20) -> dict:
+             max_rank: int = 50, chunk_bytes: int = 256 << 20, distance=None) -> dict:
+    """`distance(start, stop)`, when given, supplies the distances of queries start..stop to the
+    gallery (re-ranking); otherwise they are computed from the features with `metric`."""
     if metric not in ("euclidean", "cosine"):
         raise UserError(f"unknown metric {metric!r} (euclidean or cosine)")
     q = torch.as_tensor(np.ascontiguousarray(qf), dtype=torch.float32)
@@ -57,12 +59,13 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
         g = torch.nn.functional.normalize(g, dim=1)
     qp, qc = torch.as_tensor(q_pids), torch.as_tensor(q_camids)
     gp, gc = torch.as_tensor(g_pids), torch.as_tensor(g_camids)
-    rows = max(1, chunk_bytes // (g.shape[0] * 24))
+    rows = min(max(1, chunk_bytes // (g.shape[0] * 24)), q.shape[0])
     ap, inp, first = [], [], []
     for s in range(0, q.shape[0], rows):
-        d = distances(q[s:s + rows], g, metric)
-        same_id = qp[s:s + rows, None] == gp[None, :]
-        same_cam = qc[s:s + rows, None] == gc[None, :]
+        stop = min(s + rows, q.shape[0])
+        d = distances(q[s:stop], g, metric) if distance is None else distance(s, stop)
+        same_id = qp[s:stop, None] == gp[None, :]
+        same_cam = qc[s:stop, None] == gc[None, :]
         valid = ~(same_id & same_cam) & (gp[None, :] != -1)
         match = same_id & ~same_cam & valid
         has = match.any(1)
