@@ -63,7 +63,8 @@ def test_rerank_through_the_cli(market, tmp_path):
     with h5py.File(f, "w") as h:
         for g, n in (("query", 30), ("gallery", 90)):
             pids = rng.integers(1, 10, n)
-            h.create_dataset(f"{g}/features", data=(pids[:, None] + rng.normal(size=(n, 8))).astype(np.float32))
+            feats = (pids[:, None] + rng.normal(size=(n, 8))).astype(np.float32)
+            h.create_dataset(f"{g}/features", data=feats)
             h.create_dataset(f"{g}/pids", data=pids)
             h.create_dataset(f"{g}/camids", data=rng.integers(0, 2, n) + (0 if g == "query" else 2))
             h.create_dataset(f"{g}/paths", data=["x"] * n)
