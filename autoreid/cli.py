@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 from pathlib import Path
 
 from autoreid.errors import UserError
 
 BENCHMARKS = ("market1501", "cuhk03-labeled", "cuhk03-detected", "msmt17")
-DATASETS = ("market1501", "cuhk03", "msmt17")
+DATASETS = ("market1501", "cuhk03", "msmt17", "imagenet")
 
 
 def _runtime(p: argparse.ArgumentParser) -> None:
@@ -156,8 +157,30 @@ def cmd_train(a) -> None:
     setting = ("train_settings", a.setting) if a.setting else None
     cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
     device = setup(a.device, a.threads, cfg.seed)
-    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers)
+    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init)
     print(f"model -> {path}")
+
+
+def cmd_pretrain(a) -> None:
+    from autoreid.config import load_params, stage_config
+    from autoreid.pretrain import PretrainConfig, pretrain
+    from autoreid.runtime import setup
+
+    cfg = stage_config(PretrainConfig, a.params, "pretrain", None, a.set)
+    net = {"C": 64, "layers": [2, 2, 2, 2]}
+    if a.params and a.setting:
+        params = load_params(a.params)
+        if a.setting not in params["train_settings"]:
+            raise UserError(f"{a.params}: train_settings: no entry {a.setting!r}")
+        net.update({k: v for k, v in {**params["train"], **params["train_settings"][a.setting]}.items()
+                    if k in net})
+    for key in net:
+        if getattr(a, key) is not None:
+            net[key] = getattr(a, key)
+    device = setup(a.device, a.threads, cfg.seed)
+    path = pretrain(a.data, a.arch, net["C"], net["layers"], a.out, cfg, device, a.name, a.workers)
+    if os.environ.get("RANK", "0") == "0":
+        print(f"weights -> {path}")
 
 
 def cmd_extract(a) -> None:
@@ -344,9 +367,25 @@ def parser() -> argparse.ArgumentParser:
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
     s.add_argument("--out", required=True, help="run folder (model.pt, log.csv, checkpoint)")
     s.add_argument("--name", help="name of the network in logs and tables (default: from --arch)")
+    s.add_argument("--init", help="start the backbone from these weights (`autoreid pretrain`'s "
+                   "weights.pt, or `torchvision` for ResNet weights already in the torch cache)")
     _params(s, "setting")
     _runtime(s)
     s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("pretrain", help="ImageNet pre-training (run it under torchrun for several "
+                       "processes/GPUs/nodes)")
+    s.add_argument("--data", required=True, help="ImageNet-layout folder (train/<class>/<image>)")
+    s.add_argument("--arch", required=True)
+    s.add_argument("--out", required=True, help="run folder (weights.pt, log.csv, checkpoint)")
+    s.add_argument("--name")
+    s.add_argument("--C", type=int, help="channels (default: the train setting's)")
+    s.add_argument("--layers", type=int, nargs=4, help="stage depths (default: the train setting's)")
+    s.add_argument("--setting", help="train setting whose C and layers the backbone takes")
+    s.add_argument("--params", help="params file (its `pretrain` section)")
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", default=[])
+    _runtime(s)
+    s.set_defaults(func=cmd_pretrain)
 
     s = sub.add_parser("extract", help="features of the query and gallery -> features.h5")
     s.add_argument("--manifest", required=True)

@@ -53,16 +53,17 @@ def assert_user_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
         assert n in last, (n, last)
 
 
-def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120) -> None:
-    """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL it as
-    soon as the first checkpoint appears."""
+def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120,
+                                launcher: tuple = (sys.executable, "-m", "autoreid.cli")) -> None:
+    """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL its
+    whole process group (torchrun and its workers too) as soon as the first checkpoint appears."""
     import signal
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "autoreid.cli", *map(str, args)], cwd=ROOT,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*launcher, *map(str, args)], cwd=ROOT, stderr=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + timeout
     while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()

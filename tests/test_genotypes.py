@@ -14,7 +14,7 @@ def test_published_round_trip_and_build(name, tmp_path):
     again = genotypes.load(tmp_path / "g.yaml")
     assert again == g and again.to_dict() == g.to_dict()
     net = CellNetwork(g, C=8, layers=(1, 1, 1, 1))
-    assert net(torch.randn(2, 3, 64, 32)).shape == (2, net.out_channels)
+    assert net(torch.randn(2, 3, 64, 32)).shape == (2, net.out_channels, 2, 1)  # stride 32
 
 
 def test_released_cells_keep_weights_and_allow_repeated_inputs():

@@ -12,7 +12,7 @@ from autoreid.data.manifest import Record
 
 BENCHMARKS = {"market1501": "market1501", "cuhk03-labeled": "cuhk03",
               "cuhk03-detected": "cuhk03", "msmt17": "msmt17"}
-DATASETS = ("market1501", "cuhk03", "msmt17")
+DATASETS = ("market1501", "cuhk03", "msmt17", "imagenet")
 
 
 def load(benchmark: str, raw: str | Path, out: str | Path, train_only: bool = False) -> list[Record]:
@@ -46,6 +46,9 @@ def synth(dataset: str, out: str | Path, values: dict) -> dict:
     elif dataset == "msmt17":
         from autoreid.data.synth.msmt17 import SynthMSMT17Config as Config
         from autoreid.data.synth.msmt17 import write_msmt17 as write
+    elif dataset == "imagenet":
+        from autoreid.data.synth.imagenet import SynthImageNetConfig as Config
+        from autoreid.data.synth.imagenet import write_imagenet as write
     else:
         raise ValueError(dataset)
     return write(out, build(Config, values, f"synth.{dataset}"))

@@ -39,6 +39,8 @@ WHERE = {
     "msmt17": ("MSMT17_V1.tar.gz (or V2) after signing the agreement at "
                "https://www.pkuvmc.com/dataset.html",
                "{out}/MSMT17_V1/list_train.txt"),
+    "imagenet": ("the ILSVRC-2012 training images after the agreement at https://image-net.org",
+                 "{out}/train/<class>/<image>.JPEG"),
 }
 CHUNK = 1 << 20
 
@@ -58,6 +60,10 @@ def check_layout(dataset: str, root: Path) -> None:
         from autoreid.data.msmt17 import find_root
 
         find_root(root)
+    elif dataset == "imagenet":
+        from autoreid.data.imagefolder import load_imagefolder
+
+        load_imagefolder(root)
     elif dataset == "cuhk03":
         if not any((root / p).is_file() for p in ("cuhk03_release/cuhk-03.mat", "cuhk-03.mat")):
             raise UserError(f"{root}: no cuhk03_release/cuhk-03.mat; " + where(dataset, root))

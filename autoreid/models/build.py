@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from autoreid.errors import UserError
-from autoreid.models.head import ReIDHead
+from autoreid.models.head import HEADS
 from autoreid.models.network import CellNetwork
 from autoreid.models.resnet import DEPTHS, ResNet
 from autoreid.space import genotypes
@@ -29,6 +29,7 @@ class ArchSpec:
     embedding: int = 512
     dropout: float = 0.5
     name: str = ""
+    head: str = "reid"
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -44,19 +45,21 @@ class ArchSpec:
 
 
 def arch_spec(arch: str, num_classes: int, C: int, layers, embedding: int = 512,
-              dropout: float = 0.5, name: str | None = None) -> ArchSpec:
+              dropout: float = 0.5, name: str | None = None, head: str = "reid") -> ArchSpec:
     """Spec from a user-facing name: a ResNet name, a published genotype name or a genotype file."""
+    if head not in HEADS:
+        raise UserError(f"unknown head {head!r} (known: {', '.join(HEADS)})")
     if arch in DEPTHS:
         return ArchSpec(arch, num_classes, C, tuple(layers), embedding=embedding,
-                        dropout=dropout, name=name or arch)
+                        dropout=dropout, name=name or arch, head=head)
     genotype = genotypes.resolve(arch)
     name = name or (arch if arch in genotypes.PUBLISHED else Path(arch).stem)
     return ArchSpec("cells", num_classes, C, tuple(layers), genotype=genotype.to_dict(),
-                    embedding=embedding, dropout=dropout, name=name)
+                    embedding=embedding, dropout=dropout, name=name, head=head)
 
 
 class ReIDNet(nn.Module):
-    def __init__(self, backbone: nn.Module, head: ReIDHead):
+    def __init__(self, backbone: nn.Module, head: nn.Module):
         super().__init__()
         self.backbone = backbone
         self.head = head
@@ -65,16 +68,20 @@ class ReIDNet(nn.Module):
         return self.head(self.backbone(x))
 
 
-def build(spec: ArchSpec) -> ReIDNet:
+def build_backbone(spec: ArchSpec) -> nn.Module:
     if spec.arch in DEPTHS:
-        backbone = ResNet(spec.arch, width=spec.C)
-    elif spec.arch == "cells":
-        backbone = CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers)
-    elif spec.arch == "supernet":
-        backbone = Supernet(spec.space, spec.C, spec.layers)
-    else:
-        raise UserError(f"unknown architecture {spec.arch!r}")
-    head = ReIDHead(backbone.out_channels, spec.num_classes, spec.embedding, spec.dropout)
+        return ResNet(spec.arch, width=spec.C)
+    if spec.arch == "cells":
+        return CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers)
+    if spec.arch == "supernet":
+        return Supernet(spec.space, spec.C, spec.layers)
+    raise UserError(f"unknown architecture {spec.arch!r}")
+
+
+def build(spec: ArchSpec) -> ReIDNet:
+    backbone = build_backbone(spec)
+    head = HEADS[spec.head](backbone.out_channels, spec.num_classes, dropout=spec.dropout,
+                            **({"embedding": spec.embedding} if spec.head == "reid" else {}))
     return ReIDNet(backbone, head)
 
 

@@ -27,4 +27,4 @@ class CellNetwork(nn.Module):
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1)
-        return s1.mean(dim=(2, 3))
+        return s1  # the feature map; the head pools it

@@ -40,4 +40,4 @@ class Supernet(nn.Module):
         s0 = s1 = self.stem(x)
         for cell in self.cells:
             s0, s1 = s1, cell(s0, s1, w_reduce if cell.reduction else w_normal)
-        return s1.mean(dim=(2, 3))
+        return s1  # the feature map; the head pools it

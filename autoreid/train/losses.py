@@ -6,6 +6,9 @@ import torch.nn.functional as F
 
 
 def softmax_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy; logits of several parts (parts x batch x classes) average their losses."""
+    if logits.dim() == 3:
+        return torch.stack([F.cross_entropy(part, labels) for part in logits]).mean()
     return F.cross_entropy(logits, labels)
 
 

@@ -17,6 +17,7 @@ from autoreid.data.sampler import PKSampler
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv
 from autoreid.models.build import arch_spec, build, save_model
+from autoreid.pretrain import load_pretrained
 from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
 from autoreid.train.losses import objective_loss
 
@@ -41,28 +42,40 @@ class TrainConfig:
     embedding: int = 512
     dropout: float = 0.5
     triplet_feature: str = "f"
+    head: str = "reid"
+    init: str = "none"  # none | imagenet: the backbone starts from `--init` weights
     seed: int = 0
 
 
 def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
-          name: str | None = None, store: str | None = None, workers: int = 0) -> Path:
+          name: str | None = None, store: str | None = None, workers: int = 0,
+          init: str | None = None) -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout)  # a bad --arch fails first
+    arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, head=cfg.head)  # fail early
+    if cfg.init not in ("none", "imagenet"):
+        raise UserError(f"train: init must be none or imagenet, got {cfg.init!r}")
+    if cfg.init == "imagenet" and not init:
+        raise UserError("train: this setting starts from ImageNet weights: give --init WEIGHTS "
+                        "(from `autoreid pretrain`, or `torchvision` for cached ResNet weights)")
     records = [r for r in read_manifest(manifest) if r.split == "train"]
     if not records:
         raise UserError(f"{manifest}: no training images (split 'train')")
     data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers)
     if data.num_classes < cfg.P:
         raise UserError(f"{manifest}: {data.num_classes} training identities, fewer than P={cfg.P}")
-    spec = arch_spec(arch, data.num_classes, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, name)
+    spec = arch_spec(arch, data.num_classes, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, name,
+                     cfg.head)
     torch.manual_seed(cfg.seed)
-    model = build(spec).to(device)
+    model = build(spec)
+    if init:
+        load_pretrained(model, spec, init)
+    model.to(device)
     opt = torch.optim.Adam(model.parameters(), cfg.lr, betas=tuple(cfg.betas),
                            weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
 
-    config = {"arch": arch, **as_dict(cfg)}
+    config = {"arch": arch, "init_weights": init, **as_dict(cfg)}
     ckpt_path = out / "checkpoint.pt"
     start, rows = 0, []
     state = load_resumable(ckpt_path, config)

@@ -1,0 +1,192 @@
+"""ImageNet pre-training (§4.4): a derived network (or a ResNet) with a classification head on an
+ImageNet-layout folder; its backbone weights initialise `autoreid train --init`.
+
+One process or many: under `torchrun` (WORLD_SIZE > 1) the model is wrapped in
+DistributedDataParallel (gloo on CPU, NCCL on GPU), a DistributedSampler shards each epoch, rank 0
+logs and writes checkpoints, and every rank resumes from the last one. After each epoch the ranks
+compare a digest of their weights; they must agree (DDP keeps them in sync), and rank 0 logs them.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from autoreid.config import as_dict
+from autoreid.data.dataset import ImageSet
+from autoreid.data.imagefolder import load_imagefolder
+from autoreid.errors import UserError
+from autoreid.io import atomic_path, save_config, write_csv
+from autoreid.models.build import ArchSpec, arch_spec, build_backbone, load_checkpoint
+from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    epochs: int = 250
+    batch_size: int = 256  # in all, over every rank
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 3e-5
+    label_smoothing: float = 0.1
+    height: int = 224
+    width: int = 224
+    pad: int = 16
+    seed: int = 0
+
+
+class Classifier(nn.Module):
+    def __init__(self, backbone: nn.Module, num_classes: int):
+        super().__init__()
+        self.backbone = backbone
+        self.fc = nn.Linear(backbone.out_channels, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.backbone(x).mean(dim=(2, 3)))
+
+
+def digest(model: nn.Module) -> float:
+    """A fingerprint of the weights: equal on every rank when DDP keeps them in sync."""
+    with torch.no_grad():
+        return float(sum((p.double() * (i + 1)).sum() for i, p in enumerate(model.parameters())))
+
+
+def _distributed(device: torch.device) -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return (dist.get_rank(), world) if world > 1 else (0, 1)
+
+
+def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: PretrainConfig,
+             device: torch.device, name: str | None = None, workers: int = 0) -> Path:
+    records, classes = load_imagefolder(data_dir)
+    spec = arch_spec(arch, len(classes), C, layers, name=name)
+    rank, world = _distributed(device)
+    if device.type == "cuda" and world > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    if cfg.batch_size % world:
+        raise UserError(f"pretrain: batch_size {cfg.batch_size} is not divisible by {world} ranks")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, workers=workers)
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank
+    model = Classifier(build_backbone(spec), len(classes)).to(device)
+    opt = torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
+                          weight_decay=cfg.weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
+    config = {"arch": arch, "C": C, "layers": list(layers), **as_dict(cfg)}  # any world size resumes
+    ckpt_path = out / "checkpoint.pt"
+    start, rows = 0, []
+    state = load_resumable(ckpt_path, config)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        start, rows = state["epoch"], state["rows"]
+        if rank == 0:
+            log(f"[pretrain] resuming from {ckpt_path} after epoch {start}")
+    if rank == 0:
+        save_config(out, {"data": str(data_dir), "world_size": world, **config}, cfg.seed)
+    net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+
+    sampler = torch.utils.data.DistributedSampler(range(len(data)), num_replicas=world, rank=rank,
+                                                  shuffle=True, seed=cfg.seed, drop_last=True)
+    batches = torch.utils.data.BatchSampler(sampler, cfg.batch_size // world, drop_last=True)
+    if len(batches) == 0:
+        raise UserError(f"{data_dir}: {len(data)} images, fewer than one batch of {cfg.batch_size}")
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    progress = Progress(f"pretrain {spec.name}", cfg.epochs, start, len(batches))
+    for epoch in range(start, cfg.epochs):
+        t0 = time.time()
+        net.train()
+        sampler.set_epoch(epoch)
+        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
+        total, correct, seen = 0.0, 0, 0
+        for step, (x, y) in enumerate(data.batches(batches, aug)):
+            x, y = x.to(device), y.to(device)
+            logits = net(x)
+            loss = loss_fn(logits, y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            value = loss.item()
+            if not math.isfinite(value):
+                raise UserError(f"pretrain: loss became {value} at epoch {epoch + 1} step {step + 1}; "
+                                f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
+            total += value
+            correct += int((logits.argmax(1) == y).sum())
+            seen += len(y)
+            if rank == 0:
+                progress.step(epoch, step, len(y) * world, loss=value)
+        digests = [digest(model)]
+        if world > 1:
+            gathered = [None] * world
+            dist.all_gather_object(gathered, digests[0])
+            digests = gathered
+        if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
+            raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
+        rows.append({"epoch": epoch + 1, "loss": total / len(batches), "train_acc": correct / seen,
+                     "lr": sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3),
+                     "ranks": world, "digests": " ".join(f"{d:.10g}" for d in digests)})
+        sched.step()
+        if rank == 0:
+            save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch + 1,
+                                        "model": model.state_dict(), "opt": opt.state_dict(),
+                                        "sched": sched.state_dict(), "rows": rows})
+        if world > 1:
+            dist.barrier()
+    if rank == 0:
+        write_csv(out / "log.csv", rows)
+        with atomic_path(out / "weights.pt") as tmp:
+            torch.save({"spec": {**spec.to_dict(), "num_classes": 0}, "classes": classes,
+                        "backbone": model.backbone.state_dict(), "config": config}, tmp)
+    if world > 1:
+        dist.barrier()
+        dist.destroy_process_group()
+    return out / "weights.pt"
+
+
+BACKBONE_KEYS = ("arch", "C", "layers", "genotype", "space")
+
+
+def load_pretrained(model: nn.Module, spec: ArchSpec, path: str) -> None:
+    """Initialise model.backbone from `autoreid pretrain` weights, or from torchvision's ImageNet
+    ResNet weights when `path` is `torchvision` (only if already in the local torch cache)."""
+    if path == "torchvision":
+        state = _torchvision_state(spec)
+    else:
+        ckpt = load_checkpoint(path)
+        if "backbone" not in ckpt or "spec" not in ckpt:
+            raise UserError(f"{path}: not pre-trained weights from `autoreid pretrain`")
+        theirs = {k: ckpt["spec"].get(k) for k in BACKBONE_KEYS}
+        ours = {k: v for k, v in spec.to_dict().items() if k in BACKBONE_KEYS}
+        if theirs != ours:
+            diff = ", ".join(f"{k}: {theirs[k]!r} vs {ours[k]!r}" for k in BACKBONE_KEYS
+                             if theirs[k] != ours[k] and k != "genotype") or "genotype differs"
+            raise UserError(f"{path}: pre-trained architecture does not match the network being "
+                            f"trained ({diff})")
+        state = ckpt["backbone"]
+    missing, unexpected = model.backbone.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise UserError(f"{path}: weights do not fit the backbone ({len(missing)} missing, "
+                        f"{len(unexpected)} unexpected tensors)")
+
+
+def _torchvision_state(spec: ArchSpec) -> dict:
+    if spec.arch not in ("resnet18", "resnet34", "resnet50") or spec.C != 64:
+        raise UserError("--init torchvision: only ResNet-18/34/50 at width 64 have torchvision weights")
+    folder = Path(torch.hub.get_dir()) / "checkpoints"
+    found = sorted(folder.glob(f"{spec.arch}-*.pth"))
+    if not found:
+        raise UserError(f"--init torchvision: no {spec.arch}-*.pth in the local torch cache {folder}; "
+                        "autoreid never downloads weights at run time (put the file there, or "
+                        "pre-train with `autoreid pretrain`)")
+    state = torch.load(found[-1], map_location="cpu", weights_only=True)
+    return {k: v for k, v in state.items() if not k.startswith("fc.")}
