@@ -18,3 +18,4 @@ include: "workflow/rules/tables.smk"
 rule tables:
     input:
         TABLE_FILES,
+        FIGURES,

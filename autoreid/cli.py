@@ -150,14 +150,15 @@ def cmd_draw(a) -> None:
 
 # ---------------------------------------------------------------- train / evaluate
 def cmd_train(a) -> None:
-    from autoreid.config import stage_config
+    from autoreid.config import load_params, stage_config
     from autoreid.runtime import setup
     from autoreid.train.train import TrainConfig, train
 
     setting = ("train_settings", a.setting) if a.setting else None
     cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
     device = setup(a.device, a.threads, cfg.seed)
-    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init)
+    feature = load_params(a.params)["evaluate"]["feature"] if a.params else "f"
+    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init, feature)
     print(f"model -> {path}")
 
 
@@ -257,7 +258,7 @@ def cmd_profile(a) -> None:
     for key in cfg:
         if getattr(a, key) is not None:
             cfg[key] = getattr(a, key)
-    spec = arch_spec(a.arch, cfg["num_classes"], cfg["C"], cfg["layers"], name=a.name)
+    spec = arch_spec(a.arch, cfg["num_classes"], cfg["C"], cfg["layers"], name=a.name, head=a.head)
     result = profile(spec, cfg["height"], cfg["width"])
     if a.out:
         write_json(a.out, result)
@@ -275,22 +276,37 @@ def cmd_select(a) -> None:
           f"(rule {record['rule']})")
 
 
+def cmd_figure(a) -> None:
+    from autoreid import figures
+
+    if a.kind == "curves":
+        if not a.logs:
+            raise UserError("figure curves: give --logs LOG.csv [LOG.csv ...]")
+        labels = a.labels or [Path(p).parent.name for p in a.logs]
+        if len(labels) != len(a.logs):
+            raise UserError("figure curves: --labels must name every --logs file")
+        figures.curves(a.logs, labels, a.out)
+    else:
+        if not a.features:
+            raise UserError("figure ranked: give --features FEATURES.h5")
+        figures.ranked(a.features, a.out, a.queries, a.top)
+    print(f"figure -> {a.out}")
+
+
 def cmd_tables(a) -> None:
     from autoreid.config import load_params
     from autoreid.experiments import Paths
-    from autoreid.tables import table1, transfer
+    from autoreid.tables import table1, table2, table3, table4, transfer
 
+    writers = {1: table1.write, 2: table2.write, 3: table3.write, 4: table4.write,
+               5: lambda p, stem: transfer.write(p, 5, stem), 6: lambda p, stem: transfer.write(p, 6, stem)}
     params = load_params(a.params)
     paths = Paths(params["results"])
     for number in a.table:
+        if number not in writers:
+            raise UserError(f"table {number}: the paper has Tables 1-6")
         stem = str(Path(a.out) / f"table{number}") if a.out else paths.table(number, "x")[:-2]
-        if number == 1:
-            written = table1.write(params, stem)
-        elif number in transfer.BENCHMARKS:
-            written = transfer.write(params, number, stem)
-        else:
-            raise UserError(f"table {number}: not available yet (this version builds Tables 1, 5, 6)")
-        print("\n".join(written))
+        print("\n".join(writers[number](params, stem)))
 
 
 # ---------------------------------------------------------------- parser
@@ -418,9 +434,20 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--width", type=int)
     s.add_argument("--num-classes", dest="num_classes", type=int)
     s.add_argument("--name", help="name to record (default: from --arch)")
+    s.add_argument("--head", default="reid", choices=["reid", "pcb"])
     s.add_argument("--params", help="params file (its `profiling` section)")
     s.add_argument("--out", help="JSON file to write")
     s.set_defaults(func=cmd_profile)
+
+    s = sub.add_parser("figure", help="training curves from logs, or ranked lists from features")
+    s.add_argument("kind", choices=["curves", "ranked"])
+    s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
+    s.add_argument("--logs", nargs="+", help="curves: per-epoch log.csv files")
+    s.add_argument("--labels", nargs="+", help="curves: one label per log")
+    s.add_argument("--features", help="ranked: features.h5 (image paths are read from it)")
+    s.add_argument("--queries", type=int, default=4)
+    s.add_argument("--top", type=int, default=10)
+    s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
     s.add_argument("--params", required=True)

@@ -10,7 +10,7 @@ from autoreid.errors import UserError
 
 SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
 SELECTED = ("AutoReID", "Baseline")  # chosen from the Table 1 searches by `select.rule`
-SEARCHED = re.compile(r"^(?P<variant>[a-z0-9_]+)-run(?P<run>[0-9]+)$")
+SEARCHED = re.compile(r"^(?P<variant>[A-Za-z0-9_]+)-run(?P<run>[0-9]+)$")
 LABELS = {
     "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
     "DARTS_V2": "DARTS", "GDAS_V1": "GDAS",
@@ -62,8 +62,14 @@ class Paths:
     def selection(self) -> str:
         return f"{self.results}/select/selection.yaml"
 
-    def profile(self, arch: str) -> str:
-        return f"{self.results}/profile/{arch}.json"
+    def profile(self, arch: str, head: str = "reid") -> str:
+        return f"{self.results}/profile/{arch}-{head}.json"
+
+    def pretrain(self, setting: str, arch: str) -> str:
+        return f"{self.results}/pretrain/{setting}/{arch}"
+
+    def figure(self, name: str) -> str:
+        return f"{self.results}/figures/{name}"
 
     def table(self, number: int, ext: str) -> str:
         return f"{self.results}/tables/table{number}.{ext}"
@@ -101,3 +107,34 @@ def table1_rows(params: dict) -> list[Row]:
 
 def searched_rows(params: dict) -> list[Row]:
     return [r for r in table1_rows(params) if parse_searched(r.arch)]
+
+
+def setting_config(params: dict, setting: str) -> dict:
+    """The effective `train` section of a named setting."""
+    if setting not in params["train_settings"]:
+        raise UserError(f"train_settings: no entry {setting!r}")
+    return {**params["train"], **params["train_settings"][setting]}
+
+
+def search_config(params: dict, variant: str) -> dict:
+    if variant not in params["search_variants"]:
+        raise UserError(f"search_variants: no entry {variant!r}")
+    return {**params["search"], **params["search_variants"][variant]}
+
+
+def table2_cells(params: dict) -> list[tuple[int, int, str, str]]:
+    """(search index, train index, searched arch, setting) for every cell of Table 2."""
+    t = params["table2"]
+    return [(i, j, searched_arch(v, t["run"]), s) for i, v in enumerate(t["searches"])
+            for j, s in enumerate(t["settings"])]
+
+
+def trainings(params: dict) -> list[tuple[str, str, str]]:
+    """(benchmark, setting, arch) of every network the tables train and evaluate."""
+    out = [(SEARCH_BENCHMARK, params["table1"]["setting"], r.arch) for r in table1_rows(params)]
+    out += [(SEARCH_BENCHMARK, s, a) for _, _, a, s in table2_cells(params)]
+    out += [(SEARCH_BENCHMARK, params["table3"]["setting"], a) for a in SELECTED]
+    out += [(SEARCH_BENCHMARK, params["table4"]["setting"], a) for a in params["table4"]["archs"]]
+    for number, benchmarks in ((5, ("cuhk03-labeled", "cuhk03-detected")), (6, ("msmt17",))):
+        out += [(b, params[f"table{number}"]["setting"], a) for b in benchmarks for a in SELECTED]
+    return list(dict.fromkeys(out))

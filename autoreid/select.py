@@ -49,8 +49,13 @@ def select(params: dict, rule: str | None = None) -> dict:
         source = paths.genotype(SEARCH_BENCHMARK, variant, run)
         g = genotypes.load(source)
         meta = {**g.meta, "selected_as": name, "selected_from": arch, "rule": rule}
-        genotypes.save(genotypes.Genotype(g.normal, g.reduce, g.normal_concat, g.reduce_concat,
-                                          meta), paths.selected(name))
+        chosen_genotype = genotypes.Genotype(g.normal, g.reduce, g.normal_concat, g.reduce_concat,
+                                             meta)
+        genotypes.save(chosen_genotype, paths.selected(name))
+        from autoreid.search.draw import draw_genotype
+
+        draw_genotype(chosen_genotype, paths.selected(name).replace(".yaml", ".png"),
+                      f"{name} = {arch} (rule {rule})")
         m = candidates[arch]
         record[name] = {"arch": arch, "genotype": source, "mAP": m["mAP"], "rank1": m["rank1"]}
     write_yaml(paths.selection(), record)

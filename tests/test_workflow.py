@@ -29,20 +29,25 @@ def test_default_profile_plans_table1(tmp_path):
     proc = snakemake("-n", "tables", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert counts["search"] == 12 and counts["derive"] == 12
-    assert counts["train"] == 17 + 2 * 3  # Table 1, then Auto-ReID and Baseline on 3 benchmarks
-    assert counts["synth"] == 3 and counts["prepare"] == 4 and counts["pack"] == 4
-    assert counts["table1"] == 1 and counts["transfer_table"] == 2 and counts["select"] == 1
+    assert counts["search"] == 12 + 3 and counts["derive"] == 15  # Table 1 + Table 2's own
+    # Table 1 (17), Table 2 (16, one shared with Table 1), Table 3 (2), Table 4 (3 PCB),
+    # Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
+    assert counts["train"] == 17 + 15 + 2 + 3 + 6
+    assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2
+    assert counts["synth"] == 4 and counts["prepare"] == 4 and counts["pack"] == 4
+    assert counts["table"] == 6 and counts["select"] == 1
+    assert counts["figure_curves"] == 1 and counts["figure_ranked"] == 1
 
 
 def test_paper_profile_plans_without_data(tmp_path):
     proc = snakemake("-n", "tables", "--configfile", ROOT / "params" / "paper.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert "synth" not in counts and counts["prepare"] == 4 and counts["train"] == 23
+    assert "synth" not in counts and counts["prepare"] == 4 and counts["train"] == 17 + 16 + 11
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
-    assert "results/paper/train/msmt17/scratch/AutoReID/model.pt" in proc.stdout
-    for name in ("market1501", "cuhk03", "msmt17"):
+    assert "results/paper/train/msmt17/imagenet/AutoReID/model.pt" in proc.stdout
+    assert "results/paper/pretrain/imagenet/AutoReID/weights.pt" in proc.stdout
+    for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
         assert f"{name} not found at data/{name}" in proc.stderr
 
 
@@ -60,17 +65,22 @@ def slice_run(tmp_path_factory):
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["profile"] = "slice"
     params["results"] = "results/slice"
-    for name in ("market1501", "cuhk03", "msmt17"):
+    for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
         params["datasets"][name]["raw"] = f"results/slice/raw/{name}"
     params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],
                                          height=64, width=32, distractors=4, junk=2)
     params["synth"]["cuhk03"].update(train_ids=8, test_ids=4, pairs=2, height=64, width=32)
     params["synth"]["msmt17"].update(train_ids=8, test_ids=4, cameras=4, height=64, width=32)
+    params["synth"]["imagenet"].update(classes=3, images_per_class=8, size=32)
+    params["pretrain"].update(epochs=1, batch_size=8, height=32, width=16, pad=1)
     params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
     params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
-                           milestones=[1])
+                           milestones=[1], eval_every=1)
+    params["train_settings"]["imagenet"]["P"] = 4
     params["table1"].update(runs=1, variants=["baseline", "retrieval_reid"], resnets=["resnet18"],
                             published=["DARTS_V2"])
+    params["table2"].update(searches=["baseline"], settings=["scratch"])
+    params["table4"].update(archs=["DARTS_V2"])
     (wd / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     proc = snakemake("tables", "--configfile", wd / "slice.yaml", "--cores", "2", cwd=wd)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -85,10 +95,16 @@ def test_slice_runs_for_real(slice_run):
     assert len(csv) == 1 + 5
     selection = yaml.safe_load((slice_run / "results/slice/select/selection.yaml").read_text())
     assert selection["rule"] == "best_map" and selection["Baseline"]["arch"] == "baseline-run1"
-    for number, rows in ((5, ("Mancs (quoted)", "Auto-ReID", "Baseline")), (6, ("PCB (quoted)",))):
+    expected = {2: ("C=4, l=[1, 1, 1, 1]",), 3: ("HPM (quoted)", "Auto-ReID + RK", "Baseline + RK"),
+                4: ("DARTS+PCB", "Auto-ReID"), 5: ("Mancs (quoted)", "Auto-ReID", "Baseline"),
+                6: ("PCB (quoted)",)}
+    for number, rows in expected.items():
         text = (slice_run / f"results/slice/tables/table{number}.md").read_text()
-        assert all(r in text for r in rows)
+        assert all(r in text for r in rows), (number, text)
     assert (slice_run / "results/slice/data/cuhk03-detected/store.h5").exists()
+    assert (slice_run / "results/slice/pretrain/imagenet/AutoReID/weights.pt").exists()
+    for figure in ("figures/curves.png", "figures/ranked.png", "select/AutoReID.png"):
+        assert (slice_run / "results/slice" / figure).read_bytes()[:4] == b"\x89PNG"
     tex = (slice_run / "results/slice/tables/table1.tex").read_text()
     assert r"\toprule" in tex and r"\bottomrule" in tex
     genotype = slice_run / "results/slice/derive/market1501/retrieval_reid/run1/genotype.yaml"

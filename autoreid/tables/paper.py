@@ -45,3 +45,43 @@ TABLE6 = {
     "Baseline": (74.7, 86.1, 89.5, 48.2),
     "Auto-ReID": (78.2, 88.2, 91.1, 52.5),
 }
+
+# Table 2 (search with the reid space and softmax; no ImageNet): rows by position — search
+# configuration i in (C16 l2222, C16 l3463, C32 l2222, C32 l3463) x training configuration j in
+# the same order; (R1, mAP, Params M).
+TABLE2 = [
+    [(81.2, 58.9, 1.1), (79.5, 53.5, 1.7), (86.4, 66.0, 3.8), (85.4, 62.7, 5.9)],
+    [(77.3, 54.0, 1.0), (81.2, 56.2, 1.4), (85.9, 66.0, 3.1), (87.2, 66.5, 4.9)],
+    [(80.7, 58.3, 1.2), (80.3, 56.7, 1.9), (87.6, 68.3, 4.1), (85.1, 64.9, 6.6)],
+    [(78.0, 55.4, 1.2), (80.0, 55.5, 1.8), (85.6, 66.2, 3.9), (86.5, 64.6, 6.2)],
+]
+
+# Table 3 (Market-1501 with ImageNet pre-training): (backbone, Params M, R1, mAP); Params as
+# printed (">25.1" where the paper gives a lower bound). "+ RK": with re-ranking.
+TABLE3 = {
+    "PAN": ("ResNet-50", ">25.1", 82.8, 63.3),
+    "TriNet": ("ResNet-50", "25.1", 84.9, 69.1),
+    "AOS": ("ResNet-50", ">25.1", 86.4, 70.4),
+    "MLFN": ("ResNeXt-50", ">25.0", 90.0, 74.3),
+    "DuATM": ("DenseNet-121", ">8.0", 91.4, 76.6),
+    "PCB": ("ResNet-50", "27.2", 93.8, 81.6),
+    "Mancs": ("ResNet-50", ">25.1", 93.1, 82.3),
+    "HPM": ("ResNet-50", "25.1", 94.2, 82.7),
+    "Baseline": ("searched", "11.9", 93.8, 83.4),
+    "Auto-ReID": ("searched", "13.1", 94.5, 85.1),
+    "TriNet + RK": ("ResNet-50", "25.1", 86.7, 81.1),
+    "AOS + RK": ("ResNet-50", ">25.1", 88.7, 83.3),
+    "AACN + RK": ("GoogleNet", ">8.0", 88.7, 83.0),
+    "PSE+ECN + RK": ("ResNet-50", ">25.1", 90.3, 84.0),
+    "PCB + RK": ("ResNet-50", "27.2", 95.1, 91.9),
+    "Baseline + RK": ("searched", "11.9", 94.8, 93.5),
+    "Auto-ReID + RK": ("searched", "13.1", 95.4, 94.2),
+}
+
+# Table 4 (no ImageNet): (mAP, R1, Params M, FLOPs G).
+TABLE4 = {
+    "DARTS": (65.2, 85.6, 9.1, 1.75), "GDAS": (66.8, 86.5, 13.5, 2.3),
+    "Baseline": (68.5, 87.0, 11.9, 2.03), "DARTS+PCB": (70.3, 86.9, 9.1, 1.75),
+    "GDAS+PCB": (68.1, 86.6, 13.5, 2.3), "Baseline+PCB": (70.2, 86.6, 11.9, 2.03),
+    "Auto-ReID": (74.6, 90.7, 13.1, 2.05),
+}

@@ -18,6 +18,14 @@ def _pct(metrics: dict, key: str) -> float:
     return 100.0 * metrics[key]
 
 
+def inputs(params: dict) -> list[str]:
+    """Files Table 1 reads (the Snakefile asks for the same list, plus the cell drawings)."""
+    paths, setting = Paths(params["results"]), params["table1"]["setting"]
+    rows = table1_rows(params)
+    return ([f"{paths.evaluate(BENCHMARK, setting, r.arch)}/metrics.json" for r in rows]
+            + [paths.profile(r.arch) for r in rows] + [f"{paths.pixels(BENCHMARK)}/metrics.json"])
+
+
 def build(params: dict) -> pd.DataFrame:
     paths = Paths(params["results"])
     setting = params["table1"]["setting"]

@@ -23,7 +23,7 @@ def inputs(params: dict, number: int) -> list[str]:
     """The metrics files a table reads (the Snakefile asks for the same list)."""
     paths, setting = Paths(params["results"]), params[f"table{number}"]["setting"]
     return [f"{paths.evaluate(b, setting, a)}/metrics.json" for b in BENCHMARKS[number]
-            for a in SELECTED]
+            for a in SELECTED] + [paths.selection()]
 
 
 def build(params: dict, number: int) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.errors import UserError
-from autoreid.io import save_config, write_csv
+from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.pretrain import load_pretrained
 from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
@@ -44,12 +44,13 @@ class TrainConfig:
     triplet_feature: str = "f"
     head: str = "reid"
     init: str = "none"  # none | imagenet: the backbone starts from `--init` weights
+    eval_every: int = 0  # score the query/gallery every n epochs (and at the end) for the curves
     seed: int = 0
 
 
 def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
           name: str | None = None, store: str | None = None, workers: int = 0,
-          init: str | None = None) -> Path:
+          init: str | None = None, eval_feature: str = "f") -> Path:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, head=cfg.head)  # fail early
@@ -108,8 +109,12 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                                 f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
             total += value
             progress.step(epoch, step, len(y), loss=value)
-        rows.append({"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
-                     "seconds": round(time.time() - t0, 3)})
+        row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
+               "seconds": round(time.time() - t0, 3), "mAP": "", "rank1": ""}
+        if cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
+            row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature))
+            model.train()
+        rows.append(row)
         sched.step()
         save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch + 1,
                                     "model": model.state_dict(), "opt": opt.state_dict(),
@@ -117,4 +122,25 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                                     "rows": rows})
     write_csv(out / "log.csv", rows)
     save_model(out / "model.pt", model.cpu(), spec, {"config": config})
+    write_json(out / "summary.json", {
+        "name": spec.name, "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 4),
+        "epochs": cfg.epochs, "final_loss": rows[-1]["loss"] if rows else None,
+        "seconds": round(sum(r["seconds"] for r in rows), 1)})
     return out / "model.pt"
+
+
+def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, feature) -> dict:
+    """mAP and rank-1 on the query/gallery split, for the training curves."""
+    from autoreid.evaluate.features import embed
+    from autoreid.evaluate.metrics import evaluate
+
+    records = read_manifest(manifest)
+    sets = {}
+    for split in ("query", "gallery"):
+        rs = [r for r in records if r.split == split]
+        images = ImageSet(rs, cfg.height, cfg.width, store=store, workers=workers)
+        sets[split] = (embed(model, images, feature, device), rs)
+    (qf, q), (gf, g) = sets["query"], sets["gallery"]
+    m = evaluate(qf, [r.pid for r in q], [r.camid for r in q], gf, [r.pid for r in g],
+                 [r.camid for r in g])
+    return {"mAP": round(m["mAP"], 5), "rank1": round(m["rank1"], 5)}

@@ -1,25 +1,29 @@
 # Validate the params, fix the params file every job reads, and build target lists.
 import os
 
-from autoreid.config import load_params, validate
+from autoreid.config import load_params
 from autoreid.errors import UserError
 from autoreid.data.benchmarks import BENCHMARKS
-from autoreid.experiments import SEARCH_BENCHMARK, SELECTED, Paths, parse_searched, table1_rows
-from autoreid.tables import transfer
+from autoreid.experiments import (SEARCH_BENCHMARK, SELECTED, Paths, parse_searched, setting_config,
+                                  table1_rows)
+from autoreid import tables
 
 
 def _params_file():
+    """The one params file every job reads: the last --configfile, else params/default.yaml.
+    Each profile is complete, so it replaces the default instead of merging into it."""
     given = [str(f) for f in workflow.config_settings.configfiles]
     default = os.path.join(workflow.basedir, "params", "default.yaml")
     path = os.path.relpath(given[-1] if given else default)
     try:
-        validate(config, "config")
-        if load_params(path) != config:
-            raise UserError(f"{path}: the jobs read this file, but the config differs from it "
-                            "(--config overrides, or keys missing from a partial params file); "
-                            "write a complete params file and pass it with --configfile")
+        if workflow.config_settings.config:
+            raise UserError("--config overrides are not passed to the jobs; copy a params file, "
+                            "edit it and pass it with --configfile")
+        params = load_params(path)
     except UserError as e:
         raise WorkflowError(str(e)) from None
+    config.clear()
+    config.update(params)
     return path
 
 
@@ -36,10 +40,11 @@ RUNTIME = f"--device {DEVICE} --threads {{threads}}"
 wildcard_constraints:
     benchmark="[a-z0-9-]+",
     dataset="[a-z0-9]+",
-    variant="[a-z0-9_]+",
+    variant="[A-Za-z0-9_]+",
     run="[0-9]+",
-    setting="[a-z0-9_]+",
+    setting="[A-Za-z0-9_]+",
     arch="[A-Za-z0-9_]+(-run[0-9]+)?",
+    number="[1-6]",
 
 
 def log_path(stage, *parts):
@@ -47,8 +52,10 @@ def log_path(stage, *parts):
 
 
 TABLE1_ROWS = table1_rows(config)
-TABLES = (1, 5, 6)
+TABLES = (1, 2, 3, 4, 5, 6)
 TABLE_FILES = [P.table(n, ext) for n in TABLES for ext in ("md", "tex", "csv")]
+FIGURES = [P.figure("curves.png"), P.figure("ranked.png")] + [
+    P.selected(name).replace(".yaml", ".png") for name in SELECTED]
 
 for name, dataset in config["datasets"].items():
     if not dataset["synthetic"] and not os.path.exists(dataset["raw"]):

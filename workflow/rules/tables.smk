@@ -1,28 +1,13 @@
 # Selection of "Auto-ReID" and "Baseline", and the paper's tables from their metrics.
 
 
-rule table1:
-    input:
-        metrics=[P.evaluate(SEARCH_BENCHMARK, config["table1"]["setting"], r.arch) + "/metrics.json"
-                 for r in TABLE1_ROWS],
-        profiles=[P.profile(r.arch) for r in TABLE1_ROWS],
-        pixels=P.pixels(SEARCH_BENCHMARK) + "/metrics.json",
-        cells=[P.derive(SEARCH_BENCHMARK, *parse_searched(r.arch)) + "/cells.png"
-               for r in TABLE1_ROWS if parse_searched(r.arch)],
-    output:
-        [P.table(1, ext) for ext in ("md", "tex", "csv")],
-    log:
-        log_path("tables", "table1"),
-    shell:
-        "autoreid tables --params {PARAMS} --table 1 > {log} 2>&1"
-
-
 rule select:
     input:
         [P.evaluate(SEARCH_BENCHMARK, config["table1"]["setting"], r.arch) + "/metrics.json"
          for r in TABLE1_ROWS if parse_searched(r.arch)],
     output:
         [P.selected(name) for name in SELECTED],
+        [P.selected(name).replace(".yaml", ".png") for name in SELECTED],
         selection=P.selection(),
     params:
         rule=config["select"]["rule"],
@@ -32,15 +17,38 @@ rule select:
         "autoreid select --params {PARAMS} > {log} 2>&1"
 
 
-rule transfer_table:
+rule table:
     input:
-        lambda w: transfer.inputs(config, int(w.number)),
-        selection=P.selection(),
+        lambda w: tables.inputs(config, int(w.number)),
+        cells=lambda w: [P.derive(SEARCH_BENCHMARK, *parse_searched(r.arch)) + "/cells.png"
+                         for r in TABLE1_ROWS if parse_searched(r.arch) and w.number == "1"],
     output:
         [P.table("{number}", ext) for ext in ("md", "tex", "csv")],
-    wildcard_constraints:
-        number="5|6",
     log:
         log_path("tables", "table{number}"),
     shell:
         "autoreid tables --params {PARAMS} --table {wildcards.number} > {log} 2>&1"
+
+
+rule figure_curves:
+    input:
+        [P.train(SEARCH_BENCHMARK, config["table3"]["setting"], a) + "/log.csv" for a in SELECTED],
+    output:
+        P.figure("curves.png"),
+    params:
+        labels=" ".join(SELECTED),
+    log:
+        log_path("figures", "curves"),
+    shell:
+        "autoreid figure curves --logs {input} --labels {params.labels} --out {output} > {log} 2>&1"
+
+
+rule figure_ranked:
+    input:
+        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
+    output:
+        P.figure("ranked.png"),
+    log:
+        log_path("figures", "ranked"),
+    shell:
+        "autoreid figure ranked --features {input} --out {output} > {log} 2>&1"

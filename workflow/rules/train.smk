@@ -12,10 +12,43 @@ def arch_arg(w, input):
     return input.genotype if "genotype" in input.keys() else w.arch
 
 
+def init_input(w):
+    if setting_config(config, w.setting)["init"] == "imagenet":
+        return {"init": P.pretrain(w.setting, w.arch) + "/weights.pt"}
+    return {}
+
+
+def imagenet_input(w):
+    return P.synth_marker("imagenet") if config["datasets"]["imagenet"]["synthetic"] else []
+
+
+rule pretrain:
+    input:
+        unpack(genotype_input),
+        imagenet_input,
+    output:
+        P.pretrain("{setting}", "{arch}") + "/weights.pt",
+    params:
+        arch=arch_arg,
+        out=lambda w, output: os.path.dirname(output[0]),
+        data=config["datasets"]["imagenet"]["raw"],
+        cfg=config["pretrain"],
+    threads: THREADS
+    resources:
+        gpu=GPU,
+    log:
+        log_path("pretrain", "{setting}", "{arch}"),
+    shell:
+        "autoreid pretrain --data {params.data} --arch {params.arch} --name {wildcards.arch} "
+        "--setting {wildcards.setting} --params {PARAMS} --out {params.out} " + RUNTIME +
+        " > {log} 2>&1"
+
+
 rule train:
     input:
         unpack(genotype_input),
         unpack(store_input),
+        unpack(init_input),
         manifest=P.manifest("{benchmark}"),
     output:
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
@@ -24,7 +57,8 @@ rule train:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
         store=store_arg,
-        cfg=lambda w: {**config["train"], **config["train_settings"][w.setting]},
+        init=lambda w, input: f"--init {input.init}" if "init" in input.keys() else "",
+        cfg=lambda w: setting_config(config, w.setting),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -32,7 +66,8 @@ rule train:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
     shell:
         "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
-        "--out {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} " +
+        "--out {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
+        "{params.init} " +
         RUNTIME + " > {log} 2>&1"
 
 
@@ -85,16 +120,32 @@ rule evaluate:
         "autoreid evaluate --features {input} --out {output} --params {PARAMS} > {log} 2>&1"
 
 
+rule evaluate_rerank:
+    input:
+        "{path}/features.h5",
+    output:
+        "{path}/metrics_rerank.json",
+    params:
+        cfg=config["evaluate"]["metric"],
+    log:
+        "{path}/evaluate_rerank.log",
+    shell:
+        "autoreid evaluate --features {input} --out {output} --params {PARAMS} --rerank "
+        "> {log} 2>&1"
+
+
 rule profile:
     input:
         unpack(genotype_input),
     output:
-        P.profile("{arch}"),
+        P.profile("{arch}", "{head}"),
+    wildcard_constraints:
+        head="reid|pcb",
     params:
         arch=arch_arg,
         cfg=config["profiling"],
     log:
-        log_path("profile", "{arch}"),
+        log_path("profile", "{arch}-{head}"),
     shell:
-        "autoreid profile --arch {params.arch} --name {wildcards.arch} --params {PARAMS} "
-        "--out {output} > {log} 2>&1"
+        "autoreid profile --arch {params.arch} --name {wildcards.arch} --head {wildcards.head} "
+        "--params {PARAMS} --out {output} > {log} 2>&1"
