@@ -95,3 +95,11 @@ def test_checkpoint_that_is_not_a_model(tmp_path):
 ])
 def test_more_bad_inputs(argv, needle, tmp_path):
     assert_user_error(run_cli(*argv), needle)
+
+
+def test_unknown_selection_rule(tmp_path):
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["select"]["rule"] = "best_vibes"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(params))
+    assert_user_error(run_cli("select", "--params", bad), "select.rule", "'best_vibes' is not one of")

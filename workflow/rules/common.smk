@@ -35,6 +35,9 @@ DEVICE = config["device"]
 GPU = config["gpus_per_job"]
 STORE = config["store"]["format"]
 RUNTIME = f"--device {DEVICE} --threads {{threads}}"
+PRETRAIN_PROCESSES = config["pretrain_processes"]
+PRETRAIN = ("autoreid pretrain" if PRETRAIN_PROCESSES == 1 else
+            f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain")
 
 
 wildcard_constraints:

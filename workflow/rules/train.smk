@@ -35,11 +35,11 @@ rule pretrain:
         cfg=config["pretrain"],
     threads: THREADS
     resources:
-        gpu=GPU,
+        gpu=GPU * PRETRAIN_PROCESSES,
     log:
         log_path("pretrain", "{setting}", "{arch}"),
     shell:
-        "autoreid pretrain --data {params.data} --arch {params.arch} --name {wildcards.arch} "
+        PRETRAIN + " --data {params.data} --arch {params.arch} --name {wildcards.arch} "
         "--setting {wildcards.setting} --params {PARAMS} --out {params.out} " + RUNTIME +
         " > {log} 2>&1"
 
