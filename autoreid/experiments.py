@@ -25,11 +25,16 @@ class Paths:
     """Output layout of a profile: results/<profile>/<stage>/<benchmark>/..."""
     results: str
 
-    def synth_marker(self, dataset: str) -> str:
-        return f"{self.results}/raw/{dataset}/synth.yaml"
+    def raw(self, dataset: str) -> str:
+        """A synthetic dataset, generated in its official layout (tiny profile)."""
+        return f"{self.results}/raw/{dataset}"
 
     def manifest(self, benchmark: str) -> str:
         return f"{self.results}/data/{benchmark}/manifest.csv"
+
+    def cuhk03_images(self, kind: str) -> str:
+        """Where `prepare` extracts CUHK03's images from the .mat (beside the manifest)."""
+        return f"{self.results}/data/cuhk03-{kind}/images_{kind}"
 
     def store(self, benchmark: str) -> str:
         return f"{self.results}/data/{benchmark}/store.h5"

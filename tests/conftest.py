@@ -67,3 +67,20 @@ def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120,
         time.sleep(0.02)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
+
+
+def slice_params(results: str = "results/slice") -> dict:
+    """The default params shrunk to a slice that runs in seconds per job (tiny synthetic
+    Market-1501, C=4 networks, one epoch), writing under `results`."""
+    import yaml
+
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params.update(profile=Path(results).name, results=results)
+    for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
+        params["datasets"][name]["raw"] = f"{results}/raw/{name}"
+    params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],
+                                         height=64, width=32, distractors=4, junk=2)
+    params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
+    params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
+                           milestones=[1], eval_every=0)
+    return params

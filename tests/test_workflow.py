@@ -5,7 +5,7 @@ import subprocess
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, slice_params
 
 
 def snakemake(*args, cwd=ROOT, timeout=900):
@@ -34,7 +34,8 @@ def test_default_profile_plans_table1(tmp_path):
     # Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
     assert counts["train"] == 17 + 15 + 2 + 3 + 6
     assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2
-    assert counts["synth"] == 4 and counts["prepare"] == 4 and counts["pack"] == 4
+    assert counts["synth"] == 4 and counts["pack"] == 4
+    assert counts["prepare"] == 2 and counts["prepare_cuhk03"] == 2  # Market, MSMT17; CUHK03 x2
     assert counts["table"] == 6 and counts["select"] == 1
     assert counts["figure_curves"] == 1 and counts["figure_ranked"] == 1
 
@@ -43,7 +44,8 @@ def test_paper_profile_plans_without_data(tmp_path):
     proc = snakemake("-n", "tables", "--configfile", ROOT / "params" / "paper.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert "synth" not in counts and counts["prepare"] == 4 and counts["train"] == 17 + 16 + 11
+    assert "synth" not in counts and counts["prepare"] + counts["prepare_cuhk03"] == 4
+    assert counts["train"] == 17 + 16 + 11
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
     assert "results/paper/train/msmt17/imagenet/AutoReID/model.pt" in proc.stdout
     assert "results/paper/pretrain/imagenet/AutoReID/weights.pt" in proc.stdout
@@ -62,20 +64,12 @@ def test_partial_params_file_is_refused(tmp_path):
 def slice_run(tmp_path_factory):
     """A real Snakemake run of a one-search slice of Table 1 in a scratch folder."""
     wd = tmp_path_factory.mktemp("dag")
-    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
-    params["profile"] = "slice"
-    params["results"] = "results/slice"
-    for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
-        params["datasets"][name]["raw"] = f"results/slice/raw/{name}"
-    params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],
-                                         height=64, width=32, distractors=4, junk=2)
+    params = slice_params()
     params["synth"]["cuhk03"].update(train_ids=8, test_ids=4, pairs=2, height=64, width=32)
     params["synth"]["msmt17"].update(train_ids=8, test_ids=4, cameras=4, height=64, width=32)
     params["synth"]["imagenet"].update(classes=3, images_per_class=8, size=32)
     params["pretrain"].update(epochs=1, batch_size=8, height=32, width=16, pad=1)
-    params["search"].update(C=4, epochs=1, height=32, width=16, pad=1, P=2, K=2, embedding=16)
-    params["train"].update(C=4, epochs=1, height=32, width=16, pad=1, P=4, K=2, embedding=16,
-                           milestones=[1], eval_every=1)
+    params["train"]["eval_every"] = 1
     params["train_settings"]["imagenet"]["P"] = 4
     params["table1"].update(runs=1, variants=["baseline", "retrieval_reid"], resnets=["resnet18"],
                             published=["DARTS_V2"])

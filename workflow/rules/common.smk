@@ -50,6 +50,23 @@ wildcard_constraints:
     number="[1-6]",
 
 
+def values(keys):
+    """The params values behind dotted keys: a rule's `params.values` (Snakemake reruns a job when
+    they change), its `params.param_keys` become the stage's `params:` in the generated dvc.yaml."""
+    out = {}
+    for key in keys:
+        value = config
+        for part in key.split("."):
+            value = value[part]
+        out[key] = value
+    return out
+
+
+def size(rule):
+    """A job's memory (MB) and run time (minutes) on a cluster: the params' `resources`."""
+    return config["resources"].get(rule, config["resources"]["default"])
+
+
 def log_path(stage, *parts):
     return os.path.join(R, "logs", stage, *parts) + ".log"
 

@@ -1,0 +1,108 @@
+"""DVC: dvc.yaml is generated from the Snakemake DAG (and must not be stale), and the real `dvc`
+runs a slice: repro, a second repro doing nothing, an experiment with `-S`, params/metrics diff,
+and outputs built by Snakemake recognised by DVC (`dvc commit`)."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import ROOT, slice_params
+
+GENERATOR = [sys.executable, str(ROOT / "workflow" / "dvc_stages.py")]
+
+
+def run(cmd, cwd, timeout=600, check=True):
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(map(str, cmd))}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def test_committed_dvc_yaml_is_current():
+    proc = run(GENERATOR + ["--check"], ROOT, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_stages_match_the_snakemake_jobs():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    proc = run(["snakemake", "-n", "-F", "-p", "tables"], ROOT)
+    planned = sum(1 for line in proc.stdout.splitlines()
+                  if line.startswith(("rule ", "localrule ")) and "tables:" not in line)
+    assert planned == len(stages)
+    for name, s in stages.items():
+        outs = [next(iter(o)) if isinstance(o, dict) else o
+                for key in ("outs", "metrics", "plots") for o in s.get(key, [])]
+        assert outs, name
+        assert all(f"{o}" in proc.stdout for o in outs), name
+        assert "autoreid " in s["cmd"]
+    search = [s for n, s in stages.items() if n.startswith("search-")]
+    assert all(s["params"] == [{"params/default.yaml": ["search", f"search_variants.{v}"]}]
+               for s, v in ((s, s["cmd"].split("--variant ")[1].split()[0]) for s in search))
+
+
+def test_stale_file_is_detected(tmp_path):
+    text = (ROOT / "dvc.yaml").read_text().replace("/model.pt", "/weights_renamed.pt", 1)
+    (tmp_path / "dvc.yaml").write_text(text)
+    proc = run(GENERATOR + ["--check", "--configfile", str(ROOT / "params" / "default.yaml")],
+               tmp_path, check=False)
+    assert proc.returncode == 1 and "stale" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    """A fresh git + DVC repository holding a slice of the pipeline: ResNet-18 on the synthetic
+    Market-1501, prepared, packed, trained, extracted and evaluated."""
+    repo = tmp_path_factory.mktemp("dvcrepo")
+    params = slice_params()
+    (repo / "params").mkdir()
+    (repo / "params" / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    target = "results/slice/evaluate/market1501/scratch/resnet18/metrics.json"
+    run(GENERATOR + ["--configfile", "params/slice.yaml", "--target", target, "--out", "dvc.yaml"],
+        repo)
+    run(["git", "init", "-q"], repo)
+    run(["git", "config", "user.email", "ci@example.com"], repo)
+    run(["git", "config", "user.name", "ci"], repo)
+    run(["dvc", "init", "-q"], repo)
+    run(["dvc", "config", "core.analytics", "false"], repo)
+    return repo, target
+
+
+def test_repro_experiment_and_diffs(repo):
+    repo, target = repo
+    first = run(["dvc", "repro"], repo)
+    assert "Running stage 'train-market1501-scratch-resnet18'" in first.stdout
+    again = run(["dvc", "repro"], repo)
+    assert "Running stage" not in again.stdout  # a second repro does nothing
+    plan = run(["snakemake", "-s", str(ROOT / "Snakefile"), "-n", target, "--configfile",
+                "params/slice.yaml"], repo)  # what DVC built, Snakemake takes as done
+    assert "Nothing to be done" in plan.stdout + plan.stderr, plan.stdout
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "baseline"], repo)
+
+    exp = run(["dvc", "exp", "run", "-S", "params/slice.yaml:train.lam=0.9"], repo)
+    assert "Running stage 'train-market1501-scratch-resnet18'" in exp.stdout
+    assert "Running stage 'synth-market1501'" not in exp.stdout  # data stages are untouched
+    params = json.loads(run(["dvc", "params", "diff", "--json"], repo).stdout)
+    change = params["params/slice.yaml"]["train.lam"]
+    assert (change["old"], change["new"]) == (0.5, 0.9)
+    metrics = json.loads(run(["dvc", "metrics", "diff", "--json"], repo).stdout)
+    moved = metrics[target]
+    assert moved["mAP"]["old"] != moved["mAP"]["new"]
+
+
+def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
+    repo, target = repo
+    run(["git", "checkout", "-q", "--", "."], repo)  # back to the committed params
+    run(["snakemake", "-s", str(ROOT / "Snakefile"), target, "--configfile", "params/slice.yaml",
+         "--cores", "2", "-F"], repo)
+    status = run(["dvc", "status"], repo).stdout
+    assert "changed outs" in status  # Snakemake rewrote them; DVC notices
+    run(["dvc", "commit", "-f"], repo)
+    assert "Running stage" not in run(["dvc", "repro"], repo).stdout
+    plan = run(["snakemake", "-s", str(ROOT / "Snakefile"), "-n", target, "--configfile",
+                "params/slice.yaml"], repo)
+    assert "Nothing to be done" in plan.stdout + plan.stderr
