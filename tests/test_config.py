@@ -26,7 +26,7 @@ def test_profiles_have_the_same_keys():
     def keys(d, prefix=""):
         out = set()
         for k, v in d.items():
-            if isinstance(v, dict) and not k.endswith(("variants", "settings")):
+            if isinstance(v, dict) and not k.endswith(("variants", "settings", "resources")):
                 out |= keys(v, prefix + k + ".")
             else:
                 out.add(prefix + k)

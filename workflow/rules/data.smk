@@ -2,8 +2,8 @@
 
 
 def raw_input(w):
-    dataset = BENCHMARKS[w.benchmark]
-    return P.synth_marker(dataset) if config["datasets"][dataset]["synthetic"] else []
+    dataset = BENCHMARKS[w.benchmark] if "benchmark" in w.keys() else "cuhk03"
+    return P.raw(dataset) if config["datasets"][dataset]["synthetic"] else []
 
 
 def store_input(w):
@@ -16,14 +16,16 @@ def store_arg(w, input):
 
 rule synth:
     output:
-        P.synth_marker("{dataset}"),
+        directory(P.raw("{dataset}")),
     params:
-        out=lambda w, output: os.path.dirname(output[0]),
-        cfg=lambda w: config["synth"][w.dataset],
+        param_keys=lambda w: [f"synth.{w.dataset}"],
+        values=lambda w: values([f"synth.{w.dataset}"]),
+    resources:
+        **size("synth"),
     log:
         log_path("synth", "{dataset}"),
     shell:
-        "autoreid data synth --dataset {wildcards.dataset} --params {PARAMS} --out {params.out} "
+        "autoreid data synth --dataset {wildcards.dataset} --params {PARAMS} --out {output} "
         "> {log} 2>&1"
 
 
@@ -32,15 +34,39 @@ rule prepare:
         raw_input,
     output:
         P.manifest("{benchmark}"),
+    wildcard_constraints:
+        benchmark="market1501|msmt17",
     params:
         raw=lambda w: config["datasets"][BENCHMARKS[w.benchmark]]["raw"],
         out=lambda w, output: os.path.dirname(output[0]),
         extra=lambda w: "--train-only" if w.benchmark == "msmt17" and config["datasets"]["msmt17"]["train_only"] else "",
+    resources:
+        **size("prepare"),
     log:
         log_path("prepare", "{benchmark}"),
     shell:
         "autoreid data prepare --benchmark {wildcards.benchmark} --raw {params.raw} "
         "--out {params.out} {params.extra} > {log} 2>&1"
+
+
+rule prepare_cuhk03:
+    input:
+        raw_input,
+    output:
+        manifest=P.manifest("cuhk03-{kind}"),
+        images=directory(P.cuhk03_images("{kind}")),
+    wildcard_constraints:
+        kind="labeled|detected",
+    params:
+        raw=config["datasets"]["cuhk03"]["raw"],
+        out=lambda w, output: os.path.dirname(output.manifest),
+    resources:
+        **size("prepare_cuhk03"),
+    log:
+        log_path("prepare", "cuhk03-{kind}"),
+    shell:
+        "autoreid data prepare --benchmark cuhk03-{wildcards.kind} --raw {params.raw} "
+        "--out {params.out} > {log} 2>&1"
 
 
 rule pack:
@@ -50,6 +76,8 @@ rule pack:
         P.store("{benchmark}"),
     params:
         size=f"--height {config['train']['height']} --width {config['train']['width']}",
+    resources:
+        **size("pack"),
     log:
         log_path("pack", "{benchmark}"),
     shell:
@@ -63,7 +91,10 @@ rule split:
     output:
         P.split("{benchmark}"),
     params:
-        cfg=config["split"],
+        param_keys=["split"],
+        values=values(["split"]),
+    resources:
+        **size("split"),
     log:
         log_path("split", "{benchmark}"),
     shell:

@@ -12,10 +12,12 @@ rule search:
     params:
         out=lambda w, output: os.path.dirname(output.alphas),
         store=store_arg,
-        cfg=lambda w: {**config["search"], **config["search_variants"][w.variant]},
+        param_keys=lambda w: ["search", f"search_variants.{w.variant}"],
+        values=lambda w: values(["search", f"search_variants.{w.variant}"]),
     threads: THREADS
     resources:
         gpu=GPU,
+        **size("search"),
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
     shell:
@@ -30,6 +32,8 @@ rule derive:
     output:
         genotype=P.genotype("{benchmark}", "{variant}", "{run}"),
         figure=P.derive("{benchmark}", "{variant}", "{run}") + "/cells.png",
+    resources:
+        **size("derive"),
     log:
         log_path("derive", "{benchmark}", "{variant}", "run{run}"),
     shell:

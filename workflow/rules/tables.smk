@@ -10,7 +10,10 @@ rule select:
         [P.selected(name).replace(".yaml", ".png") for name in SELECTED],
         selection=P.selection(),
     params:
-        rule=config["select"]["rule"],
+        param_keys=["select", "table1"],
+        values=values(["select", "table1"]),
+    resources:
+        **size("select"),
     log:
         log_path("select", "select"),
     shell:
@@ -24,6 +27,11 @@ rule table:
                          for r in TABLE1_ROWS if parse_searched(r.arch) and w.number == "1"],
     output:
         [P.table("{number}", ext) for ext in ("md", "tex", "csv")],
+    params:
+        param_keys=lambda w: [f"table{w.number}"],
+        values=lambda w: values([f"table{w.number}"]),
+    resources:
+        **size("table"),
     log:
         log_path("tables", "table{number}"),
     shell:
@@ -37,6 +45,8 @@ rule figure_curves:
         P.figure("curves.png"),
     params:
         labels=" ".join(SELECTED),
+    resources:
+        **size("figure_curves"),
     log:
         log_path("figures", "curves"),
     shell:
@@ -48,6 +58,8 @@ rule figure_ranked:
         P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
         P.figure("ranked.png"),
+    resources:
+        **size("figure_ranked"),
     log:
         log_path("figures", "ranked"),
     shell:

@@ -19,7 +19,7 @@ def init_input(w):
 
 
 def imagenet_input(w):
-    return P.synth_marker("imagenet") if config["datasets"]["imagenet"]["synthetic"] else []
+    return P.raw("imagenet") if config["datasets"]["imagenet"]["synthetic"] else []
 
 
 rule pretrain:
@@ -32,10 +32,12 @@ rule pretrain:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output[0]),
         data=config["datasets"]["imagenet"]["raw"],
-        cfg=config["pretrain"],
+        param_keys=lambda w: ["pretrain", "train", f"train_settings.{w.setting}"],
+        values=lambda w: values(["pretrain", "train", f"train_settings.{w.setting}"]),
     threads: THREADS
     resources:
         gpu=GPU * PRETRAIN_PROCESSES,
+        **size("pretrain"),
     log:
         log_path("pretrain", "{setting}", "{arch}"),
     shell:
@@ -58,10 +60,12 @@ rule train:
         out=lambda w, output: os.path.dirname(output.model),
         store=store_arg,
         init=lambda w, input: f"--init {input.init}" if "init" in input.keys() else "",
-        cfg=lambda w: setting_config(config, w.setting),
+        param_keys=lambda w: ["train", f"train_settings.{w.setting}", "evaluate.feature"],
+        values=lambda w: values(["train", f"train_settings.{w.setting}", "evaluate.feature"]),
     threads: THREADS
     resources:
         gpu=GPU,
+        **size("train"),
     log:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
     shell:
@@ -80,10 +84,12 @@ rule extract:
         P.evaluate("{benchmark}", "{setting}", "{arch}") + "/features.h5",
     params:
         store=store_arg,
-        cfg=config["evaluate"],
+        param_keys=["evaluate.feature", "evaluate.batch_size"],
+        values=values(["evaluate.feature", "evaluate.batch_size"]),
     threads: THREADS
     resources:
         gpu=GPU,
+        **size("extract"),
     log:
         log_path("extract", "{benchmark}", "{setting}", "{arch}"),
     shell:
@@ -100,6 +106,8 @@ rule extract_pixels:
     params:
         size=f"--height {config['train']['height']} --width {config['train']['width']}",
         store=store_arg,
+    resources:
+        **size("extract_pixels"),
     log:
         log_path("extract", "{benchmark}", "pixels"),
     shell:
@@ -113,7 +121,10 @@ rule evaluate:
     output:
         "{path}/metrics.json",
     params:
-        cfg=config["evaluate"]["metric"],
+        param_keys=["evaluate.metric"],
+        values=values(["evaluate.metric"]),
+    resources:
+        **size("evaluate"),
     log:
         "{path}/evaluate.log",
     shell:
@@ -126,7 +137,10 @@ rule evaluate_rerank:
     output:
         "{path}/metrics_rerank.json",
     params:
-        cfg=config["evaluate"]["metric"],
+        param_keys=["evaluate.metric"],
+        values=values(["evaluate.metric"]),
+    resources:
+        **size("evaluate_rerank"),
     log:
         "{path}/evaluate_rerank.log",
     shell:
@@ -143,7 +157,10 @@ rule profile:
         head="reid|pcb",
     params:
         arch=arch_arg,
-        cfg=config["profiling"],
+        param_keys=["profiling"],
+        values=values(["profiling"]),
+    resources:
+        **size("profile"),
     log:
         log_path("profile", "{arch}-{head}"),
     shell:
