@@ -35,6 +35,31 @@ def throughput(data: ImageSet, batches: int, P: int = 16, K: int = 4) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def measure(images: int = 2000, workers: int = 2, height: int = 384, width: int = 128,
+            batches: int = 40) -> dict:
+    """{"rows": [(source, workers, images/s)], "images": n, "store_mib": {...}, "pack_s": {...}}"""
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ids = max(16, images // 10)
+        write_market(tmp / "raw", SynthMarketConfig(train_ids=ids, test_ids=2, images_per_camera=(2, 3),
+                                                     cameras_per_id=(3, 5)))
+        write_manifest(load_market1501(tmp / "raw"), tmp / "manifest.csv")
+        records = [r for r in read_manifest(tmp / "manifest.csv") if r.split == "train"]
+        rows, pack_s = [], {}
+        for fmt in ("raw", "encoded"):
+            t0 = time.perf_counter()
+            pack(records, tmp / f"{fmt}.h5", fmt, height, width)
+            pack_s[fmt] = time.perf_counter() - t0
+        for w in sorted({workers, 0}, reverse=True):
+            for name, store in (("files (decode one by one)", None),
+                                ("store: encoded bytes", "encoded.h5"), ("store: raw uint8", "raw.h5")):
+                data = ImageSet(records, height, width, pad=10,
+                                store=str(tmp / store) if store else None, workers=w)
+                rows.append((name, w, throughput(data, batches)))
+        size = {n: (tmp / f"{n}.h5").stat().st_size / 2**20 for n in ("raw", "encoded")}
+    return {"rows": rows, "images": len(records), "store_mib": size, "pack_s": pack_s}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--images", type=int, default=2000, help="about this many training images")
@@ -43,35 +68,16 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=128)
     ap.add_argument("--batches", type=int, default=40)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        ids = max(16, a.images // 10)
-        write_market(tmp / "raw", SynthMarketConfig(train_ids=ids, test_ids=2, images_per_camera=(2, 3),
-                                                     cameras_per_id=(3, 5)))
-        write_manifest(load_market1501(tmp / "raw"), tmp / "manifest.csv")
-        records = [r for r in read_manifest(tmp / "manifest.csv") if r.split == "train"]
-        rows = []
-        t0 = time.perf_counter()
-        pack(records, tmp / "raw.h5", "raw", a.height, a.width)
-        t_raw = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pack(records, tmp / "encoded.h5", "encoded", a.height, a.width)
-        t_enc = time.perf_counter() - t0
-        for workers in sorted({a.workers, 0}, reverse=True):
-            for name, store in (("files (decode one by one)", None),
-                                ("store: encoded bytes", "encoded.h5"), ("store: raw uint8", "raw.h5")):
-                data = ImageSet(records, a.height, a.width, pad=10,
-                                store=str(tmp / store) if store else None, workers=workers)
-                rows.append((name, workers, throughput(data, a.batches)))
-        size = {n: (tmp / f"{n}.h5").stat().st_size / 2**20 for n in ("raw", "encoded")}
-    print(f"training loader, {len(records)} images (128x64 JPEG) -> {a.height}x{a.width}, P16xK4 "
+    r = measure(a.images, a.workers, a.height, a.width, a.batches)
+    print(f"training loader, {r['images']} images (128x64 JPEG) -> {a.height}x{a.width}, P16xK4 "
           "batches, flip + pad/crop drawn in the main process and applied where the images are read")
     print(f"{'source':<28}{'workers':>8}{'images/s':>10}{'vs files':>10}")
-    base = {w: ips for name, w, ips in rows if name.startswith("files")}
-    for name, workers, ips in rows:
+    base = {w: ips for name, w, ips in r["rows"] if name.startswith("files")}
+    for name, workers, ips in r["rows"]:
         print(f"{name:<28}{workers:>8}{ips:>10.0f}{ips / base[workers]:>9.2f}x")
-    print(f"store sizes: raw {size['raw']:.0f} MiB (packed in {t_raw:.1f} s), "
-          f"encoded {size['encoded']:.0f} MiB (packed in {t_enc:.1f} s)")
+    size, t = r["store_mib"], r["pack_s"]
+    print(f"store sizes: raw {size['raw']:.0f} MiB (packed in {t['raw']:.1f} s), "
+          f"encoded {size['encoded']:.0f} MiB (packed in {t['encoded']:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -11,29 +11,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
+import os
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-SCALES = {"small": (500, 2500), "market": (3368, 15913), "msmt17": (11659, 82161)}
-
-
-def features(nq: int, ng: int, dim: int, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(0, max(2, (nq + ng) // 20), nq + ng)
-    centers = rng.normal(size=(ids.max() + 1, dim)).astype(np.float32)
-    x = centers[ids] + rng.normal(scale=1.5, size=(nq + ng, dim)).astype(np.float32)
-    return x[:nq], x[nq:]
+sys.path.insert(0, str(Path(__file__).parent))
+from common import GIB, SCALES, in_child, peak_bytes, reid_features, resident_bytes  # noqa: E402
 
 
 def run_one(method: str, nq: int, ng: int, dim: int) -> dict:
     import torch
 
-    qf, gf = features(nq, ng, dim)
+    (qf, _, _), (gf, _, _) = reid_features(nq, ng, dim)
+    start_bytes = resident_bytes()
     t0 = time.perf_counter()
     if method == "matmul":
         torch.from_numpy(qf) @ torch.from_numpy(gf).t()
@@ -44,22 +35,27 @@ def run_one(method: str, nq: int, ng: int, dim: int) -> dict:
         rows = max(1, (256 << 20) // (ng * 24))
         checksum = sum(float(chunk(s, min(s + rows, nq)).sum()) for s in range(0, nq, rows))
     else:
-        sys.path.insert(0, str(Path(__file__).parent))
         from rerank_dense import dense_rerank
 
         checksum = float(dense_rerank(qf, gf).sum())
     seconds = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {"seconds": seconds, "peak_bytes": peak, "feature_bytes": qf.nbytes + gf.nbytes,
+    return {"seconds": seconds, "peak_bytes": peak_bytes(), "added_bytes": peak_bytes() - start_bytes,
             **({"checksum": checksum} if method != "matmul" else {})}
 
 
-def measure(method: str, nq: int, ng: int, dim: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", method, str(nq), str(ng), str(dim)],
-                         capture_output=True, text=True)
-    if out.returncode != 0:
-        return {"error": (out.stderr.strip().splitlines() or ["killed"])[-1]}
-    return json.loads(out.stdout)
+def measure_scale(scale: str, dim: int = 2048, dense: bool | None = None,
+                  threads: int | None = None) -> dict:
+    """{"T": seconds of the bare matmul, "ours"/"dense": {seconds, x_T, peak_bytes, ...}}"""
+    nq, ng = SCALES[scale]
+    dense = dense if dense is not None else scale != "msmt17"
+    os.environ["OMP_NUM_THREADS"] = str(threads or os.cpu_count())
+    methods = ["matmul", "ours"] + (["dense"] if dense else [])
+    results = {m: in_child(__file__, m, nq, ng, dim) for m in methods}
+    T = results.pop("matmul")["seconds"]
+    for r in results.values():
+        if "seconds" in r:
+            r["x_T"] = r["seconds"] / T
+    return {"T": T, "queries": nq, "gallery": ng, **results}
 
 
 def main() -> None:
@@ -73,24 +69,20 @@ def main() -> None:
     ap.add_argument("--dense", action=argparse.BooleanOptionalAction, default=None,
                     help="also run the dense reference (default: not at msmt17 scale)")
     a = ap.parse_args()
-    nq, ng = SCALES[a.scale]
-    dense = a.dense if a.dense is not None else a.scale != "msmt17"
-    T = measure("matmul", nq, ng, a.dim)["seconds"]
-    rows = [("ours (sparse, blocked)", measure("ours", nq, ng, a.dim))]
-    if dense:
-        rows.append(("dense reference", measure("dense", nq, ng, a.dim)))
-    gib = 2 ** 30
+    results = measure_scale(a.scale, a.dim, a.dense)
+    T, nq, ng = results.pop("T"), results.pop("queries"), results.pop("gallery")
     print(f"k-reciprocal re-ranking, {nq} queries x {ng} gallery, {a.dim}-d float32; "
           f"T (bare matmul) = {T:.2f} s")
-    print(f"{'method':<26}{'seconds':>10}{'x T':>8}{'peak GiB':>10}{'above features':>16}")
-    for name, r in rows:
+    print(f"{'method':<26}{'seconds':>10}{'x T':>8}{'peak GiB':>10}{'added GiB':>11}")
+    names = {"ours": "ours (sparse, blocked)", "dense": "dense reference"}
+    for key, r in results.items():
         if "error" in r:
-            print(f"{name:<26}  failed: {r['error']}")
+            print(f"{names[key]:<26}  failed: {r['error']}")
             continue
-        print(f"{name:<26}{r['seconds']:>10.1f}{r['seconds'] / T:>8.1f}{r['peak_bytes'] / gib:>10.2f}"
-              f"{(r['peak_bytes'] - r['feature_bytes']) / gib:>16.2f}")
-    if len(rows) == 2 and all("checksum" in r for _, r in rows):
-        a_, b_ = rows[0][1]["checksum"], rows[1][1]["checksum"]
+        print(f"{names[key]:<26}{r['seconds']:>10.1f}{r['x_T']:>8.1f}{r['peak_bytes'] / GIB:>10.2f}"
+              f"{r['added_bytes'] / GIB:>11.2f}")
+    if all("checksum" in r for r in results.values()) and len(results) == 2:
+        a_, b_ = results["ours"]["checksum"], results["dense"]["checksum"]
         print(f"sum of final distances: ours {a_:.6g}, dense {b_:.6g} (relative difference "
               f"{abs(a_ - b_) / abs(b_):.1e})")
 

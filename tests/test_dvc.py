@@ -106,3 +106,21 @@ def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
     plan = run(["snakemake", "-s", str(ROOT / "Snakefile"), "-n", target, "--configfile",
                 "params/slice.yaml"], repo)
     assert "Nothing to be done" in plan.stdout + plan.stderr
+
+
+@pytest.mark.parametrize("name", ["default.yaml", "paper.yaml"])
+def test_params_files_survive_exp_run_set(tmp_path, name):
+    """`dvc exp run -S` rewrites the params file through DVC's own YAML round trip: the result must
+    validate, keep every comment and change nothing but the one value."""
+    from dvc.utils.hydra import apply_overrides
+
+    from autoreid.config import load_params
+
+    source = ROOT / "params" / name
+    copy = tmp_path / name
+    copy.write_text(source.read_text())
+    apply_overrides(str(copy), ["search_variants.retrieval_reid.lam=0.8"])
+    expected = yaml.safe_load(source.read_text())
+    expected["search_variants"]["retrieval_reid"]["lam"] = 0.8
+    assert load_params(copy) == expected
+    assert copy.read_text().count("#") == source.read_text().count("#")

@@ -1,15 +1,18 @@
-"""CMC, mAP and mINP with the Market-1501 protocol, in bounded memory.
+"""CMC, mAP and mINP with the Market-1501 protocol, in bounded memory and about one matrix product.
 
 Protocol: for each query, gallery images of the same identity *and* the same camera are ignored
 (as are gallery images with pid -1, "junk"); the true matches are gallery images of the same
-identity from another camera; distractors (pid 0) never match. Queries without a true match are
+identity from another camera; distances (pid 0) never match. Queries without a true match are
 skipped. Ties between a match and a non-match rank the non-match first (pessimistic), so the
 result does not depend on the order of the gallery.
 
-No row is fully sorted: for query q with sorted match distances m_1 <= ... <= m_n, the j-th match
-sits at position j + #{valid non-matches with distance <= m_j}; the counts come from one
-`searchsorted` of the row into the n match distances and a histogram. Queries are processed in
-chunks so memory stays at a few hundred MB whatever the gallery size.
+No row is sorted. For query q with sorted match distances m_1 <= ... <= m_n, the j-th match sits at
+position j + #{valid non-matches with distance <= m_j}. Only entries no farther than m_n can count,
+so each row is cut at m_n and only the survivors are placed among the n thresholds (one
+`searchsorted` for the whole chunk, on integer keys that order rows first and then distances,
+exactly as the floats compare); the few ignored entries and the matches themselves are taken out
+of those counts from their own short lists. The distance matrix is one `addmm` per chunk: the
+squared Euclidean distance without the query's own norm, a constant per row that changes no rank.
 """
 from __future__ import annotations
 
@@ -18,31 +21,88 @@ import torch
 
 from autoreid.errors import UserError
 
+BYTES_PER_ENTRY = 40  # scores, the cut mask and, at worst, every entry's key and position
+
+
+def scores(q: torch.Tensor, g: torch.Tensor, metric: str, g_sq: torch.Tensor | None = None):
+    """(len(q), len(g)) values that rank the gallery for each query as the distance does:
+    |g|^2 - 2 q.g (squared Euclidean less |q|^2), or -q.g (cosine; inputs L2-normalised)."""
+    if metric == "cosine":
+        return (q @ g.t()).neg_()
+    if g_sq is None:
+        g_sq = g.pow(2).sum(1)
+    return torch.addmm(g_sq[None, :], q, g.t(), alpha=-2.0)
+
 
 def distances(q: torch.Tensor, g: torch.Tensor, metric: str) -> torch.Tensor:
     """Squared Euclidean or cosine distance, (len(q), len(g))."""
     if metric == "cosine":
         return 1.0 - q @ g.t()  # inputs already L2-normalised
-    d = q.pow(2).sum(1, keepdim=True) + g.pow(2).sum(1)[None, :] - 2.0 * (q @ g.t())
-    return d.clamp_min_(0.0)
+    return scores(q, g, metric).add_(q.pow(2).sum(1, keepdim=True)).clamp_min_(0.0)
 
 
-def _chunk_positions(d: torch.Tensor, match: torch.Tensor, valid: torch.Tensor):
-    """Positions (1-based ranks) of every true match of each query, padded with +inf."""
-    n_match = match.sum(1)
-    k = max(int(n_match.max()), 1)
-    inf = torch.tensor(float("inf"), dtype=d.dtype)
-    match_d = torch.where(match, d, inf).topk(k, dim=1, largest=False).values  # sorted ascending
-    negative = valid & ~match
-    idx = torch.searchsorted(match_d.contiguous(), d.contiguous(), side="left")
-    idx = torch.where(negative, idx, torch.full_like(idx, k))
-    counts = torch.zeros(d.shape[0], k + 1, dtype=torch.int64).scatter_add_(
-        1, idx, torch.ones_like(idx))
-    neg_before = counts.cumsum(1)[:, :k]
+def match_lists(q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray,
+                g_camids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per query, the gallery indices of its true matches and of its ignored entries (same
+    identity and camera, and every junk image), each padded with -1 to a common width."""
+    order = np.argsort(g_pids, kind="stable")
+    lo = np.searchsorted(g_pids[order], q_pids, "left")
+    n = np.searchsorted(g_pids[order], q_pids, "right") - lo
+    n[q_pids == -1] = 0
+    j = np.arange(max(int(n.max(initial=0)), 1))
+    inside = j[None, :] < n[:, None]
+    idx = order[np.minimum(lo[:, None] + j[None, :], len(order) - 1)]
+    same_cam = inside & (g_camids[idx] == q_camids[:, None])
+    matches = np.where(inside & ~same_cam, idx, -1)
+    junk = np.flatnonzero(g_pids == -1)
+    ignored = np.concatenate([np.where(same_cam, idx, -1),
+                              np.broadcast_to(junk, (len(q_pids), len(junk)))], axis=1)
+    return matches, ignored
+
+
+def _keys(x: torch.Tensor) -> torch.Tensor:
+    """int64 keys in [0, 2^32) that order float32 values as `<` does."""
+    i = (x + 0.0).view(torch.int32).long()  # + 0.0: -0.0 becomes +0.0, which it equals
+    return torch.where(i < 0, i ^ 0x7FFFFFFF, i) + (1 << 31)
+
+
+def _gather(d: torch.Tensor, idx: np.ndarray) -> torch.Tensor:
+    """d[r, idx[r, c]] with +inf where idx is -1."""
+    idx = torch.from_numpy(idx)
+    return d.gather(1, idx.clamp(min=0)).masked_fill_(idx < 0, float("inf"))
+
+
+def _count_le(thresholds: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """(rows, k): how many of each row's values are <= each of its sorted thresholds."""
+    rows, k = thresholds.shape
+    where = torch.searchsorted(thresholds, values, side="left")
+    hist = torch.zeros(rows, k + 1, dtype=torch.int64).scatter_add_(1, where, torch.ones_like(where))
+    return hist[:, :k].cumsum(1)
+
+
+def match_positions(d: torch.Tensor, matches: np.ndarray, ignored: np.ndarray):
+    """1-based ranks of each query's true matches among its valid gallery entries (ties: the
+    non-match first), padded with +inf, and the number of matches. Rows without one are dropped."""
+    m = _gather(d, matches).sort(1).values
+    n = torch.from_numpy((matches >= 0).sum(1))
+    if not (n > 0).all():
+        has = n > 0
+        d, m, n, ignored = d[has], m[has], n[has], ignored[has.numpy()]
+    rows, k = m.shape
+    if d.dtype == torch.float32:  # place only the entries that survive the cut, in one search
+        kept = (d <= m.gather(1, (n - 1)[:, None])).flatten().nonzero().squeeze(1)
+        row_base = torch.arange(rows)[:, None] << 32
+        where = torch.searchsorted((_keys(m) + row_base).flatten(),
+                                   _keys(d.flatten()[kept]) + (kept // d.shape[1] << 32))
+        all_le = torch.bincount(where, minlength=rows * k)[: rows * k].view(rows, k).cumsum(1)
+    else:  # float64 (re-ranked distances): place every entry among its row's thresholds
+        all_le = _count_le(m, d)
+    matches_le = torch.searchsorted(m, m, side="right")
+    ignored_le = _count_le(m, _gather(d, ignored)) if ignored.shape[1] else 0
     order = torch.arange(1, k + 1)[None, :]
-    pos = (neg_before + order).double()
-    pos[order > n_match[:, None]] = float("inf")
-    return pos, n_match
+    pos = (order + all_le - matches_le - ignored_le).double()
+    pos[order > n[:, None]] = float("inf")
+    return pos, n
 
 
 def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.ndarray,
@@ -54,24 +114,25 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
         raise UserError(f"unknown metric {metric!r} (euclidean or cosine)")
     q = torch.as_tensor(np.ascontiguousarray(qf), dtype=torch.float32)
     g = torch.as_tensor(np.ascontiguousarray(gf), dtype=torch.float32)
+    if not (len(q) and len(g)):
+        raise UserError(f"evaluate: {len(q)} query and {len(g)} gallery features; both must be "
+                        "non-empty")
+    if not (torch.isfinite(q).all() and torch.isfinite(g).all()):
+        raise UserError("evaluate: the features contain NaN or infinite values")
     if metric == "cosine":
         q = torch.nn.functional.normalize(q, dim=1)
         g = torch.nn.functional.normalize(g, dim=1)
-    qp, qc = torch.as_tensor(q_pids), torch.as_tensor(q_camids)
-    gp, gc = torch.as_tensor(g_pids), torch.as_tensor(g_camids)
-    rows = min(max(1, chunk_bytes // (g.shape[0] * 24)), q.shape[0])
+    g_sq = g.pow(2).sum(1) if metric == "euclidean" else None
+    matches, ignored = match_lists(*(np.asarray(a, np.int64) for a in (q_pids, q_camids, g_pids,
+                                                                       g_camids)))
+    rows = min(max(1, chunk_bytes // (g.shape[0] * BYTES_PER_ENTRY)), q.shape[0])
     ap, inp, first = [], [], []
     for s in range(0, q.shape[0], rows):
         stop = min(s + rows, q.shape[0])
-        d = distances(q[s:stop], g, metric) if distance is None else distance(s, stop)
-        same_id = qp[s:stop, None] == gp[None, :]
-        same_cam = qc[s:stop, None] == gc[None, :]
-        valid = ~(same_id & same_cam) & (gp[None, :] != -1)
-        match = same_id & ~same_cam & valid
-        has = match.any(1)
-        if not has.any():
+        if not (matches[s:stop] >= 0).any():
             continue
-        pos, n = _chunk_positions(d[has], match[has], valid[has])
+        d = scores(q[s:stop], g, metric, g_sq) if distance is None else distance(s, stop)
+        pos, n = match_positions(d, matches[s:stop], ignored[s:stop])
         j = torch.arange(1, pos.shape[1] + 1, dtype=torch.float64)[None, :]
         ap.append(torch.where(torch.isfinite(pos), j / pos, 0.0).sum(1) / n)
         inp.append(n / pos.gather(1, (n - 1)[:, None]).squeeze(1))

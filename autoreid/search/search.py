@@ -102,6 +102,34 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg: SearchConfig, train_batch, val_bat
     return val_loss.item()
 
 
+def search_step(model: ReIDNet, cfg: SearchConfig, w_params: list, w_opt, a_opt, train_batch,
+                val_batch, xi: float) -> tuple[float, float]:
+    """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
+    D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
+    with the virtual step `xi`). Returns both losses."""
+    w_opt.zero_grad(set_to_none=True)
+    lw = _loss(model, cfg, *train_batch)
+    lw.backward(inputs=w_params)
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(w_params, cfg.grad_clip)
+    w_opt.step()
+    a_opt.zero_grad(set_to_none=True)
+    if cfg.order == "second":
+        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
+    else:
+        la = _loss(model, cfg, *val_batch)
+        la.backward(inputs=model.backbone.arch_parameters())
+        loss_a = la.item()
+    a_opt.step()
+    return lw.item(), loss_a
+
+
+def _to(batch, device: torch.device):
+    """(images, labels) on `device`; images channels-last, which the convs run faster on."""
+    x, y = batch
+    return x.to(device, memory_format=torch.channels_last), y.to(device)
+
+
 def alpha_weights(model: ReIDNet) -> dict:
     sn = model.backbone
     return {"normal": torch.softmax(sn.alpha_normal.detach(), -1).cpu().tolist(),
@@ -124,7 +152,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
     spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
                     embedding=cfg.embedding, dropout=cfg.dropout)
     torch.manual_seed(cfg.seed)
-    model = build(spec).to(device)
+    model = build(spec).to(device, memory_format=torch.channels_last)
     sn = model.backbone
     w_params = sn.weight_parameters() + list(model.head.parameters())
     w_opt = torch.optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
@@ -163,24 +191,9 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
         batches = zip(halves["train"].batches(samplers["train"], aug["train"]),
                       halves["val"].batches(samplers["val"], aug["val"]))
         for step, (tb, vb) in enumerate(batches):
-            tb, vb = [t.to(device) for t in tb], [t.to(device) for t in vb]
-            # Alg. 1, lines 2-3: omega step on a batch of D_train
-            w_opt.zero_grad(set_to_none=True)
-            lw = _loss(model, cfg, *tb)
-            lw.backward(inputs=w_params)
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(w_params, cfg.grad_clip)
-            w_opt.step()
-            loss_w = lw.item()
-            # lines 4-5: alpha step on a batch of D_val (first order: gradient at the current omega)
-            a_opt.zero_grad(set_to_none=True)
-            if cfg.order == "second":
-                loss_a = _unrolled_alpha_grad(model, cfg, tb, vb, w_sched.get_last_lr()[0])
-            else:
-                la = _loss(model, cfg, *vb)
-                la.backward(inputs=sn.arch_parameters())
-                loss_a = la.item()
-            a_opt.step()
+            tb, vb = _to(tb, device), _to(vb, device)
+            loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
+                                         w_sched.get_last_lr()[0])
             if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
                 raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} step "
                                 f"{step + 1}; last good checkpoint: "

@@ -28,20 +28,46 @@ def edge_count(nodes: int) -> int:
     return sum(2 + i for i in range(nodes))
 
 
+def _drop_leading_relu(op: nn.Module) -> bool:
+    """Replace the ReLU an op starts with by the identity; True if it had one."""
+    module, parent, key = op, None, None
+    while isinstance(module, nn.Sequential) and len(module):
+        parent, key, module = module, "0", module[0]
+    if isinstance(module, nn.ReLU) and parent is not None:
+        parent[int(key)] = nn.Identity()
+        return True
+    if isinstance(getattr(op, "relu", None), nn.ReLU):  # FactorizedReduce
+        op.relu = nn.Identity()
+        return True
+    return False
+
+
 class MixedOp(nn.Module):
-    """sum_o w_o * o(x); in the supernet pools are followed by a non-affine BN (DARTS)."""
+    """sum_o w_o * o(x); in the supernet pools are followed by a non-affine BN (DARTS).
+
+    Two savings that change nothing in the result: `none` (the zero op) adds nothing and is not
+    run (its weight still takes part in the softmax, and its gradient is zero either way), and the
+    ops that start with a ReLU (sep_conv, dil_conv, the stride-2 skip_connect) share one."""
 
     def __init__(self, C: int, stride: int, ops: Sequence[str]):
         super().__init__()
-        self.ops = nn.ModuleList()
+        self.ops = nn.ModuleList()  # one per column of alpha, `none` included (state_dict keys)
+        self.after_relu = []
         for name in ops:
             op = OPS[name](C, stride, False)
             if name in POOLS:
                 op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False))
+            self.after_relu.append(_drop_leading_relu(op))
             self.ops.append(op)
+        self.run = [i for i, name in enumerate(ops) if name != "none"]
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-        return sum(w * op(x) for w, op in zip(weights, self.ops))
+        relu_x = torch.relu(x) if any(self.after_relu) else None
+        out = None
+        for i in self.run:
+            y = self.ops[i](relu_x if self.after_relu[i] else x) * weights[i]
+            out = y if out is None else out + y
+        return out
 
 
 class SearchCell(nn.Module):
