@@ -201,6 +201,8 @@ def cmd_extract(a) -> None:
     else:
         if not a.checkpoint:
             raise UserError("give --checkpoint MODEL.pt (or --pixels)")
+        import torch
+
         from autoreid.models.build import load_checkpoint, load_model
 
         model, spec = load_model(a.checkpoint)
@@ -208,7 +210,7 @@ def cmd_extract(a) -> None:
         h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
         if not (h and w):
             raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
-        model.to(device)
+        model.to(device, memory_format=torch.channels_last)
         n = features.extract(
             a.manifest, lambda images: features.embed(model, images, feature, device, ev["batch_size"]),
             a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature}, h, w,

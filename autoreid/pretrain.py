@@ -77,11 +77,13 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
     out.mkdir(parents=True, exist_ok=True)
     data = ImageSet(records, cfg.height, cfg.width, cfg.pad, workers=workers)
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
-    model = Classifier(build_backbone(spec), len(classes)).to(device)
+    model = Classifier(build_backbone(spec), len(classes)).to(device,
+                                                              memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
                           weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
-    config = {"arch": arch, "C": C, "layers": list(layers), **as_dict(cfg)}  # any world size resumes
+    config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
+              "classes": len(classes), "images": len(records), **as_dict(cfg)}  # any world size resumes
     ckpt_path = out / "checkpoint.pt"
     start, rows = 0, []
     state = load_resumable(ckpt_path, config)
@@ -110,7 +112,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
         total, correct, seen = 0.0, 0, 0
         for step, (x, y) in enumerate(data.batches(batches, aug)):
-            x, y = x.to(device), y.to(device)
+            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
             logits = net(x)
             loss = loss_fn(logits, y)
             opt.zero_grad(set_to_none=True)
@@ -147,6 +149,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         with atomic_path(out / "weights.pt") as tmp:
             torch.save({"spec": {**spec.to_dict(), "num_classes": 0}, "classes": classes,
                         "backbone": model.backbone.state_dict(), "config": config}, tmp)
+        ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()

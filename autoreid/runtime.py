@@ -26,6 +26,18 @@ def setup(device: str = "auto", threads: int | None = None, seed: int | None = N
     return torch.device(device)
 
 
+def file_digest(path: str | Path | None) -> str | None:
+    """The first 16 hex digits of a file's sha256 (None when there is no such file). Runs put the
+    digests of their inputs in their config, so a checkpoint is resumed only over the same inputs."""
+    if not path or not Path(path).is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -53,10 +53,28 @@ def assert_user_error(proc: subprocess.CompletedProcess, *needles: str) -> None:
         assert n in last, (n, last)
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid` (torchrun's workers may sit in sessions of their own)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
 def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120,
                                 launcher: tuple = (sys.executable, "-m", "autoreid.cli")) -> None:
-    """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL its
-    whole process group (torchrun and its workers too) as soon as the first checkpoint appears."""
+    """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL it and
+    every process below it (torchrun and its workers too) as soon as the first checkpoint appears;
+    fails if the run got to its end first."""
     import signal
     import time
 
@@ -65,8 +83,18 @@ def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120,
     deadline = time.time() + timeout
     while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
+    for pid in [*descendants(proc.pid), proc.pid]:
+        try:
+            os.kill(pid, signal.SIGSTOP)  # freeze first, so nothing moves on while we kill
+        except ProcessLookupError:
+            pass
+    for pid in [*descendants(proc.pid), proc.pid]:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     proc.wait()
+    assert (out / "checkpoint.pt").exists(), f"{args[0]} finished before it could be killed"
 
 
 def slice_params(results: str = "results/slice") -> dict:

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoreid.errors import UserError
 from autoreid.evaluate.metrics import evaluate
@@ -82,3 +84,45 @@ def test_cosine_metric_and_gallery_order_invariance():
     assert a["mAP"] == pytest.approx(b["mAP"]) and a["cmc"] == pytest.approx(b["cmc"])
     for key in ("mAP", "mINP", "rank1", "rank5", "rank10"):
         assert 0.0 <= a[key] <= 1.0
+
+
+@st.composite
+def problems(draw):
+    """Small problems with many ties (integer features), junk and distractors, any chunking."""
+    nq, ng = draw(st.integers(1, 12)), draw(st.integers(1, 40))
+    ints = st.integers(0, 2)
+    qf = np.array(draw(st.lists(st.lists(ints, min_size=2, max_size=2), min_size=nq, max_size=nq)),
+                  np.float32)
+    gf = np.array(draw(st.lists(st.lists(ints, min_size=2, max_size=2), min_size=ng, max_size=ng)),
+                  np.float32)
+    qp = np.array(draw(st.lists(st.integers(1, 4), min_size=nq, max_size=nq)))
+    gp = np.array(draw(st.lists(st.integers(-1, 4), min_size=ng, max_size=ng)))
+    qc = np.array(draw(st.lists(st.integers(0, 2), min_size=nq, max_size=nq)))
+    gc = np.array(draw(st.lists(st.integers(0, 2), min_size=ng, max_size=ng)))
+    rows = draw(st.integers(1, nq))
+    return qf, qp, qc, gf, gp, gc, rows
+
+
+@settings(max_examples=150, deadline=None)
+@given(problems(), st.randoms(use_true_random=False))
+def test_metrics_properties(problem, random):
+    """mAP, mINP and CMC lie in [0, 1], do not depend on the order of the gallery, and equal the
+    brute-force computation, whatever the chunking."""
+    qf, qp, qc, gf, gp, gc, rows = problem
+    if brute_force_has_no_valid_query(qp, qc, gp, gc):
+        with pytest.raises(UserError):
+            evaluate(qf, qp, qc, gf, gp, gc)
+        return
+    m = evaluate(qf, qp, qc, gf, gp, gc, chunk_bytes=rows * len(gf) * 40)
+    for key in ("mAP", "mINP", "rank1", "rank5", "rank10"):
+        assert 0.0 <= m[key] <= 1.0
+    assert all(0.0 <= c <= 1.0 for c in m["cmc"]) and m["cmc"] == sorted(m["cmc"])
+    assert (m["mAP"], m["rank1"], m["mINP"]) == pytest.approx(brute_force(qf, qp, qc, gf, gp, gc))
+    perm = list(range(len(gf)))
+    random.shuffle(perm)
+    shuffled = evaluate(qf, qp, qc, gf[perm], gp[perm], gc[perm])
+    assert shuffled["mAP"] == pytest.approx(m["mAP"]) and shuffled["cmc"] == pytest.approx(m["cmc"])
+
+
+def brute_force_has_no_valid_query(qp, qc, gp, gc):
+    return not any(((gp == p) & (gc != c) & (gp != -1)).any() for p, c in zip(qp, qc))

@@ -68,3 +68,23 @@ def test_train_resumes_after_being_killed(market, tmp_path):
     a = torch.load(tmp_path / "ref" / "model.pt", weights_only=True)["state_dict"]
     b = torch.load(out / "model.pt", weights_only=True)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_checkpoint_of_other_inputs_is_not_resumed(market, tmp_path):
+    """A new genotype at the same path (a search rerun with another parameter) must not resume the
+    checkpoint of the old one: the run starts afresh; a finished run leaves no checkpoint."""
+    from autoreid.space import genotypes
+
+    genotype = tmp_path / "genotype.yaml"
+    genotypes.save(genotypes.resolve("DARTS_V2"), genotype)
+    args = ["train", "--manifest", market["manifest"], "--arch", genotype, "--device", "cpu",
+            "--threads", "1", "--out", tmp_path / "run"]
+    sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4",
+                        "K=2", "epochs=3", "embedding=16", "dropout=0.1"] for x in ("--set", s)]
+    kill_after_first_checkpoint([*args, *sets], tmp_path / "run")
+    genotypes.save(genotypes.resolve("GDAS_V1"), genotype)  # the same path, another cell
+    rerun = run_cli(*args, *sets, check=True)
+    assert "different config, starting afresh" in rerun.stderr
+    assert "resuming" not in rerun.stderr
+    assert (tmp_path / "run" / "model.pt").exists()
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()

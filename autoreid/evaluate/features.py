@@ -84,7 +84,7 @@ def read_features(path: str | Path) -> dict[str, FeatureSet]:
 def embed(model: torch.nn.Module, images: ImageSet, feature: str, device: torch.device,
           batch_size: int = 128) -> np.ndarray:
     model.eval()
-    chunks = [model(x.to(device))[feature].float().cpu()
+    chunks = [model(x.to(device, memory_format=torch.channels_last))[feature].float().cpu()
               for x, _ in images.batches(sequential(len(images), batch_size))]
     return torch.cat(chunks).numpy()
 

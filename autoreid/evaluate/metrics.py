@@ -2,7 +2,7 @@
 
 Protocol: for each query, gallery images of the same identity *and* the same camera are ignored
 (as are gallery images with pid -1, "junk"); the true matches are gallery images of the same
-identity from another camera; distances (pid 0) never match. Queries without a true match are
+identity from another camera; distractors (pid 0) never match. Queries without a true match are
 skipped. Ties between a match and a non-match rank the non-match first (pessimistic), so the
 result does not depend on the order of the gallery.
 
@@ -11,7 +11,7 @@ position j + #{valid non-matches with distance <= m_j}. Only entries no farther 
 so each row is cut at m_n and only the survivors are placed among the n thresholds (one
 `searchsorted` for the whole chunk, on integer keys that order rows first and then distances,
 exactly as the floats compare); the few ignored entries and the matches themselves are taken out
-of those counts from their own short lists. The distance matrix is one `addmm` per chunk: the
+of those counts from their own short lists. The distances are one matrix product per chunk: the
 squared Euclidean distance without the query's own norm, a constant per row that changes no rank.
 """
 from __future__ import annotations
@@ -24,21 +24,13 @@ from autoreid.errors import UserError
 BYTES_PER_ENTRY = 40  # scores, the cut mask and, at worst, every entry's key and position
 
 
-def scores(q: torch.Tensor, g: torch.Tensor, metric: str, g_sq: torch.Tensor | None = None):
-    """(len(q), len(g)) values that rank the gallery for each query as the distance does:
-    |g|^2 - 2 q.g (squared Euclidean less |q|^2), or -q.g (cosine; inputs L2-normalised)."""
+def _gallery_operands(g: torch.Tensor, metric: str):
+    """(G', g_sq) such that q @ G' (+ g_sq) ranks the gallery for each query as the distance does:
+    |g|^2 - 2 q.g is the squared Euclidean distance less |q|^2, a constant per row; -q.g is the
+    cosine distance less 1 (inputs L2-normalised)."""
     if metric == "cosine":
-        return (q @ g.t()).neg_()
-    if g_sq is None:
-        g_sq = g.pow(2).sum(1)
-    return torch.addmm(g_sq[None, :], q, g.t(), alpha=-2.0)
-
-
-def distances(q: torch.Tensor, g: torch.Tensor, metric: str) -> torch.Tensor:
-    """Squared Euclidean or cosine distance, (len(q), len(g))."""
-    if metric == "cosine":
-        return 1.0 - q @ g.t()  # inputs already L2-normalised
-    return scores(q, g, metric).add_(q.pow(2).sum(1, keepdim=True)).clamp_min_(0.0)
+        return g.t().neg(), None
+    return g.t().mul(-2.0), g.pow(2).sum(1)
 
 
 def match_lists(q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray,
@@ -107,7 +99,7 @@ def match_positions(d: torch.Tensor, matches: np.ndarray, ignored: np.ndarray):
 
 def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.ndarray,
              g_pids: np.ndarray, g_camids: np.ndarray, metric: str = "euclidean",
-             max_rank: int = 50, chunk_bytes: int = 256 << 20, distance=None) -> dict:
+             max_rank: int = 50, chunk_bytes: int = 1 << 30, distance=None) -> dict:
     """`distance(start, stop)`, when given, supplies the distances of queries start..stop to the
     gallery (re-ranking); otherwise they are computed from the features with `metric`."""
     if metric not in ("euclidean", "cosine"):
@@ -122,16 +114,22 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
     if metric == "cosine":
         q = torch.nn.functional.normalize(q, dim=1)
         g = torch.nn.functional.normalize(g, dim=1)
-    g_sq = g.pow(2).sum(1) if metric == "euclidean" else None
+    g_t, g_sq = _gallery_operands(g, metric)
     matches, ignored = match_lists(*(np.asarray(a, np.int64) for a in (q_pids, q_camids, g_pids,
                                                                        g_camids)))
     rows = min(max(1, chunk_bytes // (g.shape[0] * BYTES_PER_ENTRY)), q.shape[0])
+    buffer = torch.empty(rows, g.shape[0]) if distance is None else None
     ap, inp, first = [], [], []
     for s in range(0, q.shape[0], rows):
         stop = min(s + rows, q.shape[0])
         if not (matches[s:stop] >= 0).any():
             continue
-        d = scores(q[s:stop], g, metric, g_sq) if distance is None else distance(s, stop)
+        if distance is None:  # one matrix product into a reused buffer, one pass to add |g|^2
+            d = torch.mm(q[s:stop], g_t, out=buffer[: stop - s])
+            if g_sq is not None:
+                d.add_(g_sq)
+        else:
+            d = distance(s, stop)
         pos, n = match_positions(d, matches[s:stop], ignored[s:stop])
         j = torch.arange(1, pos.shape[1] + 1, dtype=torch.float64)[None, :]
         ap.append(torch.where(torch.isfinite(pos), j / pos, 0.0).sum(1) / n)

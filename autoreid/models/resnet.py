@@ -8,6 +8,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from autoreid.space.ops import StridedPointwise
+
 
 class BasicBlock(nn.Module):
     expansion = 1
@@ -52,7 +54,8 @@ class Bottleneck(nn.Module):
 def _shortcut(c_in: int, c_out: int, stride: int) -> nn.Module | None:
     if stride == 1 and c_in == c_out:
         return None
-    return nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
+    conv = StridedPointwise(c_in, c_out, stride) if stride > 1 else nn.Conv2d(c_in, c_out, 1, bias=False)
+    return nn.Sequential(conv, nn.BatchNorm2d(c_out))
 
 
 DEPTHS = {"resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet34": (BasicBlock, (3, 4, 6, 3)),

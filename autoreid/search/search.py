@@ -23,7 +23,8 @@ from autoreid.data.sampler import PKSampler
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import ArchSpec, ReIDNet, build
-from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+from autoreid.runtime import (Progress, config_hash, file_digest, load_resumable, log,
+                              save_checkpoint)
 from autoreid.train.losses import objective_loss
 
 
@@ -161,7 +162,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                              weight_decay=cfg.alpha_weight_decay)
     a_sched = torch.optim.lr_scheduler.MultiStepLR(a_opt, list(cfg.alpha_milestones), cfg.alpha_gamma)
 
-    config = as_dict(cfg)
+    config = {**as_dict(cfg), "input_digests": {"split": file_digest(split_file)}}
     ckpt_path = out / "checkpoint.pt"
     start, history, rows = 0, [], []
     state = load_resumable(ckpt_path, config)
@@ -220,5 +221,6 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
     write_json(out / "alpha_history.json", {"ops": list(sn.op_names), "epochs": history})
     write_csv(out / "log.csv", rows)
     write_json(out / "alphas.json", result)
+    ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
     return result
 

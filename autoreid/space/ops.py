@@ -61,6 +61,19 @@ class Zero(nn.Module):
         return x[:, :, :: self.stride, :: self.stride].mul(0.0)
 
 
+class StridedPointwise(nn.Conv2d):
+    """A 1x1 convolution at stride s, computed as a stride-1 one on every s-th pixel: the same
+    result, without the oneDNN kernel that corrupts memory on channels-last inputs of 2-7 channels
+    (PyTorch 2.14, CPU). Its parameters are a Conv2d's."""
+
+    def __init__(self, c_in: int, c_out: int, stride: int = 2):
+        super().__init__(c_in, c_out, 1, bias=False)
+        self.step = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x[:, :, ::self.step, ::self.step])
+
+
 class FactorizedReduce(nn.Module):
     """Halve the spatial size with two 1x1 stride-2 convs on offset grids, concatenated."""
 
@@ -68,8 +81,8 @@ class FactorizedReduce(nn.Module):
         super().__init__()
         assert c_out % 2 == 0, "FactorizedReduce needs an even number of output channels"
         self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
-        self.conv_2 = nn.Conv2d(c_in, c_out // 2, 1, stride=2, bias=False)
+        self.conv_1 = StridedPointwise(c_in, c_out // 2)
+        self.conv_2 = StridedPointwise(c_in, c_out // 2)
         self.bn = nn.BatchNorm2d(c_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -18,7 +18,8 @@ from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.pretrain import load_pretrained
-from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+from autoreid.runtime import (Progress, config_hash, file_digest, load_resumable, log,
+                              save_checkpoint)
 from autoreid.train.losses import objective_loss
 
 
@@ -71,12 +72,13 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     model = build(spec)
     if init:
         load_pretrained(model, spec, init)
-    model.to(device)
+    model.to(device, memory_format=torch.channels_last)  # faster convs on CPU and GPU
     opt = torch.optim.Adam(model.parameters(), cfg.lr, betas=tuple(cfg.betas),
                            weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
 
-    config = {"arch": arch, "init_weights": init, **as_dict(cfg)}
+    config = {"arch": arch, "genotype": spec.genotype, "init_weights": init, **as_dict(cfg),
+              "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     ckpt_path = out / "checkpoint.pt"
     start, rows = 0, []
     state = load_resumable(ckpt_path, config)
@@ -98,7 +100,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
         aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
         total = 0.0
         for step, (x, y) in enumerate(data.batches(sampler, aug)):
-            x, y = x.to(device), y.to(device)
+            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
             loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -126,6 +128,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
         "name": spec.name, "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 4),
         "epochs": cfg.epochs, "final_loss": rows[-1]["loss"] if rows else None,
         "seconds": round(sum(r["seconds"] for r in rows), 1)})
+    ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
     return out / "model.pt"
 
 
