@@ -68,8 +68,9 @@ def test_narrow_networks_train_channels_last():
 
     code = ("import torch\n"
             "from autoreid.models.build import ArchSpec, build\n"
-            "for arch, g in (('resnet18', None), ('resnet50', None)):\n"
-            "    m = build(ArchSpec(arch, 8, 4, (2, 2, 2, 2), embedding=16)).to(memory_format=torch.channels_last)\n"
+            "cl = torch.channels_last\n"
+            "for arch in ('resnet18', 'resnet50'):\n"
+            "    m = build(ArchSpec(arch, 8, 4, (2, 2, 2, 2), embedding=16)).to(memory_format=cl)\n"
             "    for _ in range(5):\n"
             "        x = torch.randn(8, 3, 32, 16).contiguous(memory_format=torch.channels_last)\n"
             "        out = m(x); (out['f'].sum() + out['logits'].sum()).backward()\n"
