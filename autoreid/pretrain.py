@@ -24,7 +24,8 @@ from autoreid.data.imagefolder import load_imagefolder
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config, write_csv
 from autoreid.models.build import ArchSpec, arch_spec, build_backbone, load_checkpoint
-from autoreid.runtime import Progress, config_hash, load_resumable, log, save_checkpoint
+from autoreid.runtime import (Progress, StopRequest, config_hash, load_resumable, log,
+                              save_checkpoint)
 
 
 @dataclass(frozen=True)
@@ -85,18 +86,30 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
               "classes": len(classes), "images": len(records), **as_dict(cfg)}  # any world size resumes
     ckpt_path = out / "checkpoint.pt"
-    start, rows = 0, []
+    start, skip, sums, rows = 0, 0, None, []
     state = load_resumable(ckpt_path, config)
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
-        start, rows = state["epoch"], state["rows"]
+        start, skip, rows = state["epoch"], state.get("step", 0), state["rows"]
+        sums = state.get("sums")
         if rank == 0:
-            log(f"[pretrain] resuming from {ckpt_path} after epoch {start}")
+            log(f"[pretrain] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
+        if skip and state.get("world") != world:
+            log(f"[pretrain] the checkpoint is from {state['world']} ranks, this run has {world}: "
+                f"the rest of epoch {start + 1} is drawn for {world} ranks")
     if rank == 0:
         save_config(out, {"data": str(data_dir), "world_size": world, **config}, cfg.seed)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
+
+    def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
+        """`epoch` epochs and `step` steps of the next one done (rank 0 writes)."""
+        if rank == 0:
+            save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch,
+                                        "step": step, "sums": sums, "world": world,
+                                        "model": model.state_dict(), "opt": opt.state_dict(),
+                                        "sched": sched.state_dict(), "rows": rows})
 
     sampler = torch.utils.data.DistributedSampler(range(len(data)), num_replicas=world, rank=rank,
                                                   shuffle=True, seed=cfg.seed, drop_last=True)
@@ -105,45 +118,52 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         raise UserError(f"{data_dir}: {len(data)} images, fewer than one batch of {cfg.batch_size}")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     progress = Progress(f"pretrain {spec.name}", cfg.epochs, start, len(batches))
-    for epoch in range(start, cfg.epochs):
-        t0 = time.time()
-        net.train()
-        sampler.set_epoch(epoch)
-        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
-        total, correct, seen = 0.0, 0, 0
-        for step, (x, y) in enumerate(data.batches(batches, aug)):
-            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-            logits = net(x)
-            loss = loss_fn(logits, y)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not math.isfinite(value):
-                raise UserError(f"pretrain: loss became {value} at epoch {epoch + 1} step {step + 1}; "
-                                f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
-            total += value
-            correct += int((logits.argmax(1) == y).sum())
-            seen += len(y)
-            if rank == 0:
-                progress.step(epoch, step, len(y) * world, loss=value)
-        digests = [digest(model)]
-        if world > 1:
-            gathered = [None] * world
-            dist.all_gather_object(gathered, digests[0])
-            digests = gathered
-        if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
-            raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
-        rows.append({"epoch": epoch + 1, "loss": total / len(batches), "train_acc": correct / seen,
-                     "lr": sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3),
-                     "ranks": world, "digests": " ".join(f"{d:.10g}" for d in digests)})
-        sched.step()
-        if rank == 0:
-            save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch + 1,
-                                        "model": model.state_dict(), "opt": opt.state_dict(),
-                                        "sched": sched.state_dict(), "rows": rows})
-        if world > 1:
-            dist.barrier()
+    with StopRequest("pretrain") as stop:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.time()
+            net.train()
+            sampler.set_epoch(epoch)
+            aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
+            first = skip if epoch == start else 0
+            if epoch != start or sums is None:
+                sums = {"loss": 0.0, "correct": 0, "seen": 0}
+            for step, (x, y) in enumerate(data.batches(batches, aug, first), first):
+                x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
+                logits = net(x)
+                loss = loss_fn(logits, y)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise UserError(f"pretrain: loss became {value} at epoch {epoch + 1} step "
+                                    f"{step + 1}; last good checkpoint: "
+                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                sums["loss"] += value
+                sums["correct"] += int((logits.argmax(1) == y).sum())
+                sums["seen"] += len(y)
+                if rank == 0:
+                    progress.step(epoch, step, len(y) * world, loss=value)
+                if _any_rank(stop.requested, world, device) and step + 1 < len(batches):
+                    checkpoint(epoch, step + 1, sums)
+                    stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+            digests = [digest(model)]
+            if world > 1:
+                gathered = [None] * world
+                dist.all_gather_object(gathered, digests[0])
+                digests = gathered
+            if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
+                raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
+            rows.append({"epoch": epoch + 1, "loss": sums["loss"] / len(batches),
+                         "train_acc": sums["correct"] / sums["seen"], "lr": sched.get_last_lr()[0],
+                         "seconds": round(time.time() - t0, 3), "ranks": world,
+                         "digests": " ".join(f"{d:.10g}" for d in digests)})
+            sched.step()
+            checkpoint(epoch + 1, 0, None)
+            if world > 1:
+                dist.barrier()
+            if _any_rank(stop.requested, world, device) and epoch + 1 < cfg.epochs:
+                stop.stop(ckpt_path, f"after epoch {epoch + 1}")
     if rank == 0:
         write_csv(out / "log.csv", rows)
         with atomic_path(out / "weights.pt") as tmp:
@@ -154,6 +174,15 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         dist.barrier()
         dist.destroy_process_group()
     return out / "weights.pt"
+
+
+def _any_rank(flag: bool, world: int, device: torch.device) -> bool:
+    """True on every rank when any rank has it (so all ranks stop at the same step)."""
+    if world == 1:
+        return flag
+    t = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(t, op=dist.ReduceOp.MAX)
+    return bool(t.item())
 
 
 BACKBONE_KEYS = ("arch", "C", "layers", "genotype", "space")

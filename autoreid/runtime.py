@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -61,6 +62,39 @@ def load_resumable(path: str | Path, config: dict) -> dict | None:
         log(f"{path}: checkpoint is from a different config, starting afresh")
         return None
     return state
+
+
+class StopRequest:
+    """SIGTERM (what SLURM and most schedulers send before they kill or preempt a job) and SIGUSR1
+    (`sbatch --signal=B:USR1@<seconds>`) ask a long run to stop: the loop checks `requested` after
+    each step, writes a checkpoint and calls `stop()`, which exits with 128 + the signal's number
+    (a failure, so a workflow manager reruns the job, and the rerun resumes)."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
+
+    def __init__(self, name: str):
+        self.name, self.signum, self._old = name, None, {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def _handle(self, signum, frame) -> None:
+        self.signum = signum
+        log(f"[{self.name}] {signal.Signals(signum).name}: stopping after this step with a checkpoint")
+
+    def __enter__(self) -> "StopRequest":
+        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, old in self._old.items():
+            signal.signal(s, old)
+
+    def stop(self, checkpoint: str | Path, where: str) -> None:
+        log(f"[{self.name}] checkpoint {checkpoint} written {where}; "
+            "rerun the same command to resume")
+        raise SystemExit(128 + self.signum)
 
 
 def log(msg: str) -> None:

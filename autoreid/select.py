@@ -1,8 +1,10 @@
 """Selection (§4.3): which searched architectures are "Auto-ReID" and "Baseline" in Tables 3-6.
 
 Rules: `best_map` (the paper's: Auto-ReID = the best of all searched runs by mAP, Baseline = the
-best "Baseline" run), `best_rank1` (the same by rank-1), `paper` (the runs the paper used:
-Baseline + ReID Search Space run 3 and Baseline run 1). The choice is written to
+best "Baseline" run), `best_rank1` (the same by rank-1), `best_map_reid` (Auto-ReID = the best run
+searched in the part-aware ReID search space, so it never is a Baseline run), `paper` (the runs
+the paper used: Baseline + ReID Search Space run 3 and Baseline run 1). Under `best_map` a
+Baseline run can win both; `select` then says so, and Tables 3-6 compare a network with itself. The choice is written to
 `selection.yaml`, and each chosen genotype is copied to `<name>.yaml` for the later stages.
 """
 from __future__ import annotations
@@ -12,12 +14,13 @@ from autoreid.experiments import SEARCH_BENCHMARK, Paths, parse_searched, search
 from autoreid.io import read_json, write_yaml
 from autoreid.space import genotypes
 
-RULES = ("best_map", "best_rank1", "paper")
+RULES = ("best_map", "best_rank1", "best_map_reid", "paper")
 PAPER = {"AutoReID": "baseline_reid-run3", "Baseline": "baseline-run1"}
 
 
-def choose(candidates: dict[str, dict], rule: str) -> dict[str, str]:
-    """candidates: searched arch -> metrics. Returns {"AutoReID": arch, "Baseline": arch}."""
+def choose(candidates: dict[str, dict], rule: str, reid: set[str] = frozenset()) -> dict[str, str]:
+    """candidates: searched arch -> metrics; reid: the variants searched in the ReID space.
+    Returns {"AutoReID": arch, "Baseline": arch}."""
     if rule not in RULES:
         raise UserError(f"select: unknown rule {rule!r} (known: {', '.join(RULES)})")
     if rule == "paper":
@@ -25,7 +28,7 @@ def choose(candidates: dict[str, dict], rule: str) -> dict[str, str]:
         if missing:
             raise UserError(f"select: rule 'paper' needs run(s) {', '.join(missing)} in Table 1")
         return dict(PAPER)
-    key = "mAP" if rule == "best_map" else "rank1"
+    key = "rank1" if rule == "best_rank1" else "mAP"
     baseline = {a: m for a, m in candidates.items() if parse_searched(a)[0] == "baseline"}
     if not baseline:
         raise UserError("select: no 'baseline' search among Table 1's variants")
@@ -33,7 +36,12 @@ def choose(candidates: dict[str, dict], rule: str) -> dict[str, str]:
     def best(pool: dict) -> str:
         return max(pool, key=lambda a: (pool[a][key], pool[a]["mAP"], -list(pool).index(a)))
 
-    return {"AutoReID": best(candidates), "Baseline": best(baseline)}
+    pool = candidates
+    if rule == "best_map_reid":
+        pool = {a: m for a, m in candidates.items() if parse_searched(a)[0] in reid}
+        if not pool:
+            raise UserError("select: rule 'best_map_reid' found no run searched in the ReID space")
+    return {"AutoReID": best(pool), "Baseline": best(baseline)}
 
 
 def select(params: dict, rule: str | None = None) -> dict:
@@ -42,7 +50,11 @@ def select(params: dict, rule: str | None = None) -> dict:
     setting = params["table1"]["setting"]
     candidates = {r.arch: read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, r.arch)}/metrics.json")
                   for r in searched_rows(params)}
-    chosen = choose(candidates, rule)
+    reid = {v for v, spec in params["search_variants"].items() if spec["space"] == "reid"}
+    chosen = choose(candidates, rule, reid)
+    if chosen["AutoReID"] == chosen["Baseline"]:
+        print(f"select: rule {rule!r} chose {chosen['AutoReID']} as both Auto-ReID and Baseline "
+              "(Tables 3-6 will compare it with itself; rule best_map_reid avoids this)")
     record = {"rule": rule}
     for name, arch in chosen.items():
         variant, run = parse_searched(arch)

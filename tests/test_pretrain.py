@@ -2,8 +2,10 @@
 and the weights initialising reID training; bad inputs."""
 import csv
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import torch
@@ -51,6 +53,24 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming from" in resumed.stderr
     ref = torch.load(tmp_path / "ref" / "weights.pt", weights_only=True)["backbone"]
+    again = torch.load(out / "weights.pt", weights_only=True)["backbone"]
+    assert all(torch.allclose(ref[k], again[k], atol=1e-6) for k in ref)
+
+    # SIGTERM to torchrun (as a scheduler sends it): the ranks agree on a step, rank 0 writes a
+    # checkpoint, the job fails; the rerun resumes from that step to the same weights
+    out = tmp_path / "terminated"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    proc = subprocess.Popen([*TORCHRUN, *map(str, [*args, "--out", out])], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "stopping after this step" in err, err[-2000:]
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] >= 1
+    resumed = torchrun(*args, "--out", out)
+    assert resumed.returncode == 0 and "resuming from" in resumed.stderr, resumed.stderr[-2000:]
     again = torch.load(out / "weights.pt", weights_only=True)["backbone"]
     assert all(torch.allclose(ref[k], again[k], atol=1e-6) for k in ref)
 

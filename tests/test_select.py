@@ -26,3 +26,14 @@ def test_paper_rule_and_errors():
         choose({"baseline-run1": CANDIDATES["baseline-run1"]}, "paper")
     with pytest.raises(UserError, match="no 'baseline' search"):
         choose({"retrieval_reid-run1": CANDIDATES["retrieval_reid-run1"]}, "best_map")
+
+
+def test_best_map_reid_never_picks_a_baseline_run_as_auto_reid():
+    winning_baseline = {**CANDIDATES, "baseline-run4": {"mAP": 0.90, "rank1": 0.90}}
+    assert choose(winning_baseline, "best_map") == {"AutoReID": "baseline-run4",
+                                                    "Baseline": "baseline-run4"}
+    reid = {"baseline_reid", "retrieval_reid"}
+    assert choose(winning_baseline, "best_map_reid", reid) == {"AutoReID": "baseline_reid-run1",
+                                                               "Baseline": "baseline-run4"}
+    with pytest.raises(UserError, match="no run searched in the ReID space"):
+        choose(winning_baseline, "best_map_reid", set())

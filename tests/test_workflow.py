@@ -88,7 +88,8 @@ def test_slice_runs_for_real(slice_run):
     csv = (slice_run / "results/slice/tables/table1.csv").read_text().splitlines()
     assert len(csv) == 1 + 5
     selection = yaml.safe_load((slice_run / "results/slice/select/selection.yaml").read_text())
-    assert selection["rule"] == "best_map" and selection["Baseline"]["arch"] == "baseline-run1"
+    assert selection["rule"] == "best_map_reid" and selection["Baseline"]["arch"] == "baseline-run1"
+    assert selection["AutoReID"]["arch"] == "retrieval_reid-run1"
     expected = {2: ("C=4, l=[1, 1, 1, 1]",), 3: ("HPM (quoted)", "Auto-ReID + RK", "Baseline + RK"),
                 4: ("DARTS+PCB", "Auto-ReID"), 5: ("Mancs (quoted)", "Auto-ReID", "Baseline"),
                 6: ("PCB (quoted)",)}

@@ -2,6 +2,7 @@
 DataLoader (workers read, the main process augments with its seeded generator)."""
 from __future__ import annotations
 
+import itertools
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -86,22 +87,37 @@ class ImageSet:
         sub.source = _Subset(self.source, index)
         return sub
 
-    def batches(self, batch_sampler: Iterable[list[int]], generator: torch.Generator | None = None
-                ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    def batches(self, batch_sampler: Iterable[list[int]], generator: torch.Generator | None = None,
+                skip: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """(normalised images, labels) per batch of indices; augmented when a generator is given.
+        `skip` draws the first batches' indices and augmentations without reading their images
+        (a run resumed mid-epoch sees the rest of the epoch it would have seen).
         The images live in a ring of two reused buffers: a batch stays valid until the batch after
         next is drawn (clone it to keep it longer)."""
         if generator is not None:
             batch_sampler = _Augmented(batch_sampler, generator, self.pad)
-        loader = torch.utils.data.DataLoader(
-            _Images(self.source, self.pad), batch_sampler=batch_sampler, num_workers=self.workers,
-            collate_fn=_first)
+        if skip:
+            batch_sampler = _Skip(batch_sampler, skip)
+        loader = torch.utils.data.DataLoader(  # its own generator: the global one (dropout's) is
+            _Images(self.source, self.pad), batch_sampler=batch_sampler,  # left alone
+            num_workers=self.workers, collate_fn=_first, generator=torch.Generator())
         ring: dict[tuple, list[torch.Tensor]] = {}
         for images, index in loader:  # uint8 crosses processes: 4x less than float
             buffers = ring.setdefault(tuple(images.shape), [])
             buffer = torch.empty(images.shape) if len(buffers) < 2 else buffers.pop(0)
             buffers.append(buffer)
             yield normalize(images, buffer), self.label_tensor[index]
+
+
+class _Skip:
+    def __init__(self, batch_sampler, skip: int):
+        self.batch_sampler, self.skip = batch_sampler, skip
+
+    def __len__(self) -> int:
+        return max(len(self.batch_sampler) - self.skip, 0)
+
+    def __iter__(self):
+        return itertools.islice(iter(self.batch_sampler), self.skip, None)
 
 
 class _Subset:

@@ -5,7 +5,8 @@ D_val updates the architecture weights alpha (Adam, step decay). Both steps use 
 objective: `softmax` (Ls: the "Baseline" search) or `retrieval` (Lret = λ Ls + (1-λ) Lt).
 First-order by default; `order: second` uses the DARTS unrolled gradient (finite-difference
 Hessian-vector product, virtual step with the current omega learning rate).
-A checkpoint is written after every epoch; rerunning the same command resumes from it.
+A checkpoint is written after every epoch (and mid-epoch on SIGTERM/SIGUSR1); rerunning the same
+command resumes from it, to the same architecture weights as an uninterrupted run on CPU.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from autoreid.data.sampler import PKSampler
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import ArchSpec, ReIDNet, build
-from autoreid.runtime import (Progress, config_hash, file_digest, load_resumable, log,
-                              save_checkpoint)
+from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
+                              log, save_checkpoint)
 from autoreid.train.losses import objective_loss
 
 
@@ -164,55 +165,69 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
 
     config = {**as_dict(cfg), "input_digests": {"split": file_digest(split_file)}}
     ckpt_path = out / "checkpoint.pt"
-    start, history, rows = 0, [], []
+    start, skip, sums, history, rows = 0, 0, None, [], []
     state = load_resumable(ckpt_path, config)
     if state is not None:
         model.load_state_dict(state["model"])
         w_opt.load_state_dict(state["w_opt"]), a_opt.load_state_dict(state["a_opt"])
         w_sched.load_state_dict(state["w_sched"]), a_sched.load_state_dict(state["a_sched"])
         torch.set_rng_state(state["rng"])
-        start, history, rows = state["epoch"], state["history"], state["rows"]
-        log(f"[search] resuming from {ckpt_path} after epoch {start}")
+        start, skip, sums = state["epoch"], state.get("step", 0), state.get("sums")
+        history, rows = state["history"], state["rows"]
+        log(f"[search] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
     save_config(out, {"split": str(split_file), **config}, cfg.seed)
+
+    def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
+        """`epoch` epochs and `step` steps of the next one done; `sums`: its losses so far."""
+        save_checkpoint(ckpt_path, {
+            "config_hash": config_hash(config), "epoch": epoch, "step": step, "sums": sums,
+            "model": model.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
+            "w_sched": w_sched.state_dict(), "a_sched": a_sched.state_dict(),
+            "rng": torch.get_rng_state(), "history": history, "rows": rows})
 
     samplers = {s: PKSampler(half.labels, cfg.P, cfg.K, torch.Generator())
                 for s, half in halves.items()}
     steps = min(len(samplers["train"]), len(samplers["val"]))
     progress = Progress("search", cfg.epochs, start, steps)
-    for epoch in range(start, cfg.epochs):
-        t0 = time.time()
-        model.train()
-        gens = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k)
-                for k, s in enumerate(("train", "val"))}
-        for s in samplers:
-            samplers[s].generator = gens[s]
-        aug = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k + 7919)
-               for k, s in enumerate(("train", "val"))}
-        sums = {"loss_w": 0.0, "loss_alpha": 0.0}
-        batches = zip(halves["train"].batches(samplers["train"], aug["train"]),
-                      halves["val"].batches(samplers["val"], aug["val"]))
-        for step, (tb, vb) in enumerate(batches):
-            tb, vb = _to(tb, device), _to(vb, device)
-            loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
-                                         w_sched.get_last_lr()[0])
-            if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
-                raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} step "
-                                f"{step + 1}; last good checkpoint: "
-                                f"{ckpt_path if ckpt_path.exists() else 'none'}")
-            sums["loss_w"] += loss_w
-            sums["loss_alpha"] += loss_a
-            progress.step(epoch, step, len(tb[1]) + len(vb[1]), loss_w=loss_w, loss_alpha=loss_a)
-        rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
-                     "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
-                     "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3)})
-        w_sched.step()
-        a_sched.step()
-        history.append({"epoch": epoch + 1, **alpha_weights(model)})
-        save_checkpoint(ckpt_path, {
-            "config_hash": config_hash(config), "epoch": epoch + 1, "model": model.state_dict(),
-            "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
-            "w_sched": w_sched.state_dict(), "a_sched": a_sched.state_dict(),
-            "rng": torch.get_rng_state(), "history": history, "rows": rows})
+    with StopRequest("search") as stop:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.time()
+            model.train()
+            gens = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k)
+                    for k, s in enumerate(("train", "val"))}
+            for s in samplers:
+                samplers[s].generator = gens[s]
+            aug = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k + 7919)
+                   for k, s in enumerate(("train", "val"))}
+            first = skip if epoch == start else 0
+            if epoch != start or sums is None:
+                sums = {"loss_w": 0.0, "loss_alpha": 0.0}
+            batches = zip(halves["train"].batches(samplers["train"], aug["train"], first),
+                          halves["val"].batches(samplers["val"], aug["val"], first))
+            for step, (tb, vb) in enumerate(batches, first):
+                tb, vb = _to(tb, device), _to(vb, device)
+                loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
+                                             w_sched.get_last_lr()[0])
+                if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
+                    raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} "
+                                    f"step {step + 1}; last good checkpoint: "
+                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                sums["loss_w"] += loss_w
+                sums["loss_alpha"] += loss_a
+                progress.step(epoch, step, len(tb[1]) + len(vb[1]), loss_w=loss_w,
+                              loss_alpha=loss_a)
+                if stop.requested and step + 1 < steps:
+                    checkpoint(epoch, step + 1, sums)
+                    stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+            rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
+                         "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
+                         "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3)})
+            w_sched.step()
+            a_sched.step()
+            history.append({"epoch": epoch + 1, **alpha_weights(model)})
+            checkpoint(epoch + 1, 0, None)
+            if stop.requested and epoch + 1 < cfg.epochs:
+                stop.stop(ckpt_path, f"after epoch {epoch + 1}")
 
     result = {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
               "ops": list(sn.op_names), **alpha_weights(model),

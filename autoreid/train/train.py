@@ -1,6 +1,7 @@
 """Retraining a network (searched, published or ResNet) on the full training set (§4.2):
 retrieval loss, P x K class-balance batches, Adam with step decay. A checkpoint after every epoch
-is resumed by rerunning the same command; the per-epoch log (loss, lr, time) is a CSV."""
+(and mid-epoch on SIGTERM/SIGUSR1) is resumed by rerunning the same command, to the same weights as
+an uninterrupted run on CPU; the per-epoch log (loss, lr, time) is a CSV."""
 from __future__ import annotations
 
 import math
@@ -18,8 +19,8 @@ from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.pretrain import load_pretrained
-from autoreid.runtime import (Progress, config_hash, file_digest, load_resumable, log,
-                              save_checkpoint)
+from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
+                              log, save_checkpoint)
 from autoreid.train.losses import objective_loss
 
 
@@ -80,48 +81,62 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     config = {"arch": arch, "genotype": spec.genotype, "init_weights": init, **as_dict(cfg),
               "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     ckpt_path = out / "checkpoint.pt"
-    start, rows = 0, []
+    start, skip, total, rows = 0, 0, 0.0, []
     state = load_resumable(ckpt_path, config)
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         torch.set_rng_state(state["rng"])
-        start, rows = state["epoch"], state["rows"]
-        log(f"[train] resuming from {ckpt_path} after epoch {start}")
+        start, skip, rows = state["epoch"], state.get("step", 0), state["rows"]
+        total = state.get("total", 0.0)
+        log(f"[train] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
     save_config(out, {"manifest": str(manifest), **config}, cfg.seed)
+
+    def checkpoint(epoch: int, step: int, total: float) -> None:
+        """`epoch` epochs and `step` steps of the next one done; `total`: its loss so far."""
+        save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch,
+                                    "step": step, "total": total, "model": model.state_dict(),
+                                    "opt": opt.state_dict(), "sched": sched.state_dict(),
+                                    "rng": torch.get_rng_state(), "rows": rows})
 
     sampler = PKSampler(data.labels, cfg.P, cfg.K, torch.Generator())
     progress = Progress(f"train {spec.name}", cfg.epochs, start, len(sampler))
-    for epoch in range(start, cfg.epochs):
-        t0 = time.time()
-        model.train()
-        sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
-        aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
-        total = 0.0
-        for step, (x, y) in enumerate(data.batches(sampler, aug)):
-            x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-            loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            value = loss.item()
-            if not math.isfinite(value):
-                raise UserError(f"train: loss became {value} at epoch {epoch + 1} step {step + 1}; "
-                                f"last good checkpoint: {ckpt_path if ckpt_path.exists() else 'none'}")
-            total += value
-            progress.step(epoch, step, len(y), loss=value)
-        row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
-               "seconds": round(time.time() - t0, 3), "mAP": "", "rank1": ""}
-        if cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
-            row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature))
+    with StopRequest("train") as stop:
+        for epoch in range(start, cfg.epochs):
+            t0 = time.time()
             model.train()
-        rows.append(row)
-        sched.step()
-        save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch + 1,
-                                    "model": model.state_dict(), "opt": opt.state_dict(),
-                                    "sched": sched.state_dict(), "rng": torch.get_rng_state(),
-                                    "rows": rows})
+            sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+            aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
+            first = skip if epoch == start else 0
+            total = total if epoch == start else 0.0
+            for step, (x, y) in enumerate(data.batches(sampler, aug, first), first):
+                x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
+                loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin,
+                                      cfg.triplet_feature)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                value = loss.item()
+                if not math.isfinite(value):
+                    raise UserError(f"train: loss became {value} at epoch {epoch + 1} step "
+                                    f"{step + 1}; last good checkpoint: "
+                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                total += value
+                progress.step(epoch, step, len(y), loss=value)
+                if stop.requested and step + 1 < len(sampler):
+                    checkpoint(epoch, step + 1, total)
+                    stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+            row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
+                   "seconds": round(time.time() - t0, 3), "mAP": "", "rank1": ""}
+            if cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
+                row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature))
+                model.train()
+            rows.append(row)
+            sched.step()
+            checkpoint(epoch + 1, 0, 0.0)
+            if stop.requested and epoch + 1 < cfg.epochs:
+                stop.stop(ckpt_path, f"after epoch {epoch + 1}")
     write_csv(out / "log.csv", rows)
     save_model(out / "model.pt", model.cpu(), spec, {"config": config})
     write_json(out / "summary.json", {

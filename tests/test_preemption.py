@@ -1,0 +1,101 @@
+"""SIGTERM (a scheduler's warning before it kills or preempts a job): search and train write a
+checkpoint mid-epoch, exit with 143, and the rerun resumes to exactly the uninterrupted result."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import autoreid.runtime
+from autoreid.search.search import SearchConfig, search
+from autoreid.train.train import TrainConfig, train
+from conftest import ROOT
+
+
+def signal_at(monkeypatch, module, epoch: int, step: int, signum=signal.SIGTERM) -> None:
+    """Make the run send itself `signum` while it is at (epoch, step), both counted from 0."""
+
+    class Signalling(autoreid.runtime.Progress):
+        def step(self, e, s, images, **values):
+            super().step(e, s, images, **values)
+            if (e, s) == (epoch, step):
+                os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(module, "Progress", Signalling)
+
+
+def checkpoint_at(path) -> tuple[int, int]:
+    state = torch.load(path, weights_only=True)
+    return state["epoch"], state["step"]
+
+
+def test_train_stops_mid_epoch_and_resumes_to_the_same_weights(market, tmp_path, monkeypatch):
+    import autoreid.train.train as module
+
+    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
+                      embedding=16, dropout=0.1)
+    args = (str(market["manifest"]), "DARTS_V2")
+    train(*args, str(tmp_path / "ref"), cfg, torch.device("cpu"))
+
+    out = tmp_path / "stopped"
+    signal_at(monkeypatch, module, epoch=1, step=0)
+    with pytest.raises(SystemExit) as stopped:
+        train(*args, str(out), cfg, torch.device("cpu"))
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert checkpoint_at(out / "checkpoint.pt") == (1, 1)  # epoch 2, after its first step
+    assert not (out / "model.pt").exists()
+
+    monkeypatch.undo()
+    train(*args, str(out), cfg, torch.device("cpu"))
+    a = torch.load(tmp_path / "ref" / "model.pt", weights_only=True)["state_dict"]
+    b = torch.load(out / "model.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "ref" / "log.csv").read_text().split("\n")[1].split(",")[:2] == \
+        (out / "log.csv").read_text().split("\n")[1].split(",")[:2]  # epoch 1's loss
+
+
+def test_search_stops_on_sigusr1_and_resumes_to_the_same_alphas(market, tmp_path, monkeypatch):
+    import autoreid.search.search as module
+
+    cfg = SearchConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2,
+                       embedding=16, dropout=0.1, epochs=2)
+    ref = search(str(market["split"]), str(tmp_path / "ref"), cfg, torch.device("cpu"))
+
+    out = tmp_path / "stopped"
+    signal_at(monkeypatch, module, epoch=0, step=0, signum=signal.SIGUSR1)
+    with pytest.raises(SystemExit) as stopped:
+        search(str(market["split"]), str(out), cfg, torch.device("cpu"))
+    assert stopped.value.code == 128 + signal.SIGUSR1
+    assert checkpoint_at(out / "checkpoint.pt") == (0, 1)
+
+    monkeypatch.undo()
+    again = search(str(market["split"]), str(out), cfg, torch.device("cpu"))
+    assert again["alpha_normal"] == ref["alpha_normal"]
+    assert again["alpha_reduce"] == ref["alpha_reduce"]
+    assert (out / "log.csv").read_text().split("\n")[1].split(",")[:3] == \
+        (tmp_path / "ref" / "log.csv").read_text().split("\n")[1].split(",")[:3]
+
+
+def test_cli_writes_a_checkpoint_on_sigterm(market, tmp_path):
+    """A real SIGTERM from outside, as SLURM sends it: exit 143, a checkpoint, a resumed rerun."""
+    sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2",
+                        "embedding=16", "epochs=3"] for x in ("--set", s)]
+    cmd = [sys.executable, "-m", "autoreid.cli", "search", "--split", str(market["split"]),
+           "--threads", "1", "--device", "cpu", "--out", str(tmp_path), *sets]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while not (tmp_path / "checkpoint.pt").exists() and time.time() < deadline:
+        time.sleep(0.02)  # epoch 1 is done: the run is in epoch 2 of 3
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert "SIGTERM: stopping after this step" in err and "rerun the same command" in err
+    assert "Traceback" not in err
+    assert (tmp_path / "checkpoint.pt").exists() and not (tmp_path / "alphas.json").exists()
+    resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0 and "resuming from" in resumed.stderr
+    assert json.loads((tmp_path / "alphas.json").read_text())["ops"][-1] == "part_aware"
