@@ -46,9 +46,11 @@ def cmd_synth(a) -> None:
 
 def cmd_prepare(a) -> None:
     from autoreid.data.benchmarks import load
+    from autoreid.data.images import verify
     from autoreid.data.manifest import write_manifest
+    from autoreid.runtime import log
 
-    records = load(a.benchmark, a.raw, a.out, a.train_only)
+    records = verify(load(a.benchmark, a.raw, a.out, a.train_only), a.bad_images, log)
     write_manifest(records, Path(a.out) / "manifest.csv")
     counts = {s: sum(r.split == s for r in records) for s in ("train", "query", "gallery")}
     ids = len({r.pid for r in records if r.split == "train"})
@@ -342,6 +344,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="folder for manifest.csv (and extracted CUHK03 images)")
     s.add_argument("--train-only", action="store_true",
                    help="MSMT17: train on list_train only (default: train + val, the paper's 32,621)")
+    s.add_argument("--bad-images", default="fail", choices=["fail", "skip"],
+                   help="a corrupt, truncated or missing image: fail (default) or leave it out with "
+                        "a warning and a count")
     s.set_defaults(func=cmd_prepare)
     s = dsub.add_parser("pack", help="pack a prepared benchmark into one HDF5 image store")
     s.add_argument("--manifest", required=True)
@@ -469,10 +474,36 @@ def _name(args: argparse.Namespace) -> str:
     return " ".join(filter(None, [args.command, getattr(args, "data_command", None)]))
 
 
+def provenance(a) -> Path | None:
+    """Where a command that writes a single file (or a manifest) records how it was made: beside
+    that file, as `<stem>.config.yaml`. Commands that write a folder keep a `config.yaml` in it."""
+    command = a.data_command if a.command == "data" else a.command
+    if command == "prepare":
+        return Path(a.out) / "manifest.config.yaml"
+    if command in ("pack", "derive", "extract", "evaluate", "profile") and getattr(a, "out", None):
+        out = Path(a.out)
+        return out.with_name(f"{out.stem}.config.yaml")
+    return None
+
+
+def record(a, path: Path) -> None:
+    from autoreid.config import load_params
+    from autoreid.io import save_config
+
+    config = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()
+                            if k != "func"}}
+    if getattr(a, "params", None):
+        config["params"] = load_params(a.params)
+    save_config(path.parent, config, name=path.name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         args.func(args)
+        path = provenance(args)
+        if path is not None:
+            record(args, path)
     except UserError as e:
         print(f"autoreid {_name(args)}: error: {e}", file=sys.stderr)
         return 1

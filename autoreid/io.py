@@ -32,6 +32,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        with open(tmp, "rb") as f:  # on disk before it has the final name (a crash of the
+            os.fsync(f.fileno())    # machine must not leave a complete name over empty blocks)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

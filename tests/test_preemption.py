@@ -99,3 +99,24 @@ def test_cli_writes_a_checkpoint_on_sigterm(market, tmp_path):
     resumed = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0 and "resuming from" in resumed.stderr
     assert json.loads((tmp_path / "alphas.json").read_text())["ops"][-1] == "part_aware"
+
+
+def test_a_nan_loss_stops_training_naming_the_step_and_the_last_good_checkpoint(
+        market, tmp_path, monkeypatch):
+    import autoreid.train.train as module
+
+    calls = {"n": 0}
+    real = module.objective_loss
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        loss = real(*args, **kwargs)
+        return loss * float("nan") if calls["n"] == 15 else loss  # epoch 2, step 3 (12 steps/epoch)
+
+    monkeypatch.setattr(module, "objective_loss", poisoned)
+    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
+                      embedding=16, dropout=0.1)
+    with pytest.raises(module.UserError, match=r"loss became nan at epoch 2 step 3; last good "
+                                               r"checkpoint: .*checkpoint.pt"):
+        train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))
+    assert checkpoint_at(tmp_path / "checkpoint.pt") == (1, 0)  # the good one, after epoch 1

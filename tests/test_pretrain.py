@@ -98,6 +98,19 @@ def test_imagenet_folder_without_classes(tmp_path):
     assert_user_error(proc, "no classes")
 
 
+def test_empty_class_folders_are_reported(imagenet, tmp_path, capsys):
+    import shutil
+
+    from autoreid.data.imagefolder import load_imagefolder
+
+    shutil.copytree(imagenet, tmp_path / "in")
+    base = tmp_path / "in" / "train" if (tmp_path / "in" / "train").is_dir() else tmp_path / "in"
+    (base / "zz_empty").mkdir()
+    records, classes = load_imagefolder(tmp_path / "in")
+    assert classes[-1] == "zz_empty" and all(r.pid < len(classes) - 1 for r in records)
+    assert "1 class folder(s) without images (zz_empty)" in capsys.readouterr().err
+
+
 def test_torchvision_weights_only_from_the_local_cache(tmp_path, monkeypatch):
     from autoreid.models.build import arch_spec, build
     from autoreid.pretrain import load_pretrained

@@ -5,6 +5,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from autoreid.evaluate.features import read_features
 from autoreid.models.build import load_model
@@ -44,6 +45,9 @@ def test_extract_and_evaluate_contract(market, trained, tmp_path):
     for key in ("mAP", "mINP", "rank1", "rank5", "rank10"):
         assert 0.0 <= m[key] <= 1.0
     assert "mAP" in proc.stdout
+    for made in (tmp_path / "features.config.yaml", tmp_path / "m.config.yaml"):  # provenance
+        record = yaml.safe_load(made.read_text())
+        assert record["run"]["versions"]["torch"] and record["config"]["arguments"]["out"]
 
 
 def test_pixels_reference(market, tmp_path):

@@ -1,6 +1,7 @@
 """An ImageNet-layout folder: one subfolder per class (`<root>/train/<class>/*` or `<root>/<class>/*`)."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from autoreid.data.manifest import Record
@@ -26,4 +27,9 @@ def load_imagefolder(root: str | Path) -> tuple[list[Record], list[str]]:
                         "ImageNet layout: train/<class>/<image>.JPEG)")
     if len(classes) < 2:
         raise UserError(f"{base}: only one class; classification pre-training needs at least two")
+    empty = sorted(set(classes) - {classes[r.pid] for r in records})
+    if empty:
+        print(f"warning: {base}: {len(empty)} class folder(s) without images ({', '.join(empty[:5])}"
+              f"{', ...' if len(empty) > 5 else ''}); their outputs are never trained",
+              file=sys.stderr)
     return records, classes

@@ -40,13 +40,17 @@ rule prepare:
         raw=lambda w: config["datasets"][BENCHMARKS[w.benchmark]]["raw"],
         out=lambda w, output: os.path.dirname(output[0]),
         extra=lambda w: "--train-only" if w.benchmark == "msmt17" and config["datasets"]["msmt17"]["train_only"] else "",
+        bad_images=config["prepare"]["bad_images"],
+        param_keys=["prepare"],
+        values=values(["prepare"]),
     resources:
         **size("prepare"),
     log:
         log_path("prepare", "{benchmark}"),
     shell:
         "autoreid data prepare --benchmark {wildcards.benchmark} --raw {params.raw} "
-        "--out {params.out} {params.extra} > {log} 2>&1"
+        "--out {params.out} {params.extra} --bad-images {params.bad_images} "
+        "> {log} 2>&1"
 
 
 rule prepare_cuhk03:
@@ -60,13 +64,16 @@ rule prepare_cuhk03:
     params:
         raw=config["datasets"]["cuhk03"]["raw"],
         out=lambda w, output: os.path.dirname(output.manifest),
+        bad_images=config["prepare"]["bad_images"],
+        param_keys=["prepare"],
+        values=values(["prepare"]),
     resources:
         **size("prepare_cuhk03"),
     log:
         log_path("prepare", "cuhk03-{kind}"),
     shell:
         "autoreid data prepare --benchmark cuhk03-{wildcards.kind} --raw {params.raw} "
-        "--out {params.out} > {log} 2>&1"
+        "--out {params.out} --bad-images {params.bad_images} > {log} 2>&1"
 
 
 rule pack:
