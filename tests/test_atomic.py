@@ -62,3 +62,15 @@ def test_a_killed_evaluate_leaves_complete_metrics_or_none(features, tmp_path):
         killed_at([*args, "--out", out], rng.uniform(0.5, 1.1) * full)
         if out.exists():
             assert json.loads(out.read_text()) == reference
+
+
+def test_two_writers_of_one_path_leave_one_complete_file(features, tmp_path):
+    args = [sys.executable, "-m", "autoreid.cli", "evaluate", "--features", str(features), "--out",
+            str(tmp_path / "m.json")]
+    procs = [subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for _ in range(2)]
+    assert [p.wait() for p in procs] == [0, 0]
+    run_cli("evaluate", "--features", features, "--out", tmp_path / "ref.json", check=True)
+    assert json.loads((tmp_path / "m.json").read_text()) == json.loads(
+        (tmp_path / "ref.json").read_text())
+    assert not [p for p in tmp_path.iterdir() if p.suffix == ".tmp"]
