@@ -112,3 +112,38 @@ def test_second_run_has_nothing_to_do(slice_run):
     proc = snakemake("-n", "tables", "--configfile", slice_run / "slice.yaml", cwd=slice_run)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
+    """A table job may only read its rule's inputs (else it races the jobs that write them), or
+    the Table 1 metrics that `select` read before it wrote the selection the table depends on."""
+    import autoreid.io
+    from autoreid import tables
+    from autoreid.experiments import SEARCH_BENCHMARK, Paths, parse_searched, table1_rows
+
+    params = yaml.safe_load((slice_run / "slice.yaml").read_text())
+    monkeypatch.chdir(slice_run)
+    read = []
+    for name in ("read_json", "read_yaml"):
+        real = getattr(autoreid.io, name)
+
+        def recording(path, real=real):
+            read.append(os.path.normpath(str(path)))
+            return real(path)
+
+        for module in ("table1", "table2", "table3", "table4", "transfer"):
+            monkeypatch.setattr(f"autoreid.tables.{module}.{name}", recording, raising=False)
+    paths = Paths(params["results"])
+    selected_from = {f"{paths.evaluate(SEARCH_BENCHMARK, params['table1']['setting'], r.arch)}"
+                     "/metrics.json" for r in table1_rows(params) if parse_searched(r.arch)}
+    from autoreid.tables import table1, table2, table3, table4, transfer
+
+    writers = {1: table1.write, 2: table2.write, 3: table3.write, 4: table4.write,
+               5: lambda p, s: transfer.write(p, 5, s), 6: lambda p, s: transfer.write(p, 6, s)}
+    for number, write in writers.items():
+        read.clear()
+        write(params, str(tmp_path / f"table{number}"))
+        declared = {os.path.normpath(p) for p in tables.inputs(params, number)}
+        if os.path.normpath(paths.selection()) in declared:
+            declared |= {os.path.normpath(p) for p in selected_from}
+        assert read and set(read) <= declared, (number, sorted(set(read) - declared))

@@ -18,7 +18,7 @@ def inputs(params: dict) -> list[str]:
     paths = Paths(params["results"])
     return [p for _, _, arch, s in table2_cells(params)
             for p in (f"{paths.evaluate(SEARCH_BENCHMARK, s, arch)}/metrics.json",
-                      f"{paths.train(SEARCH_BENCHMARK, s, arch)}/model.pt")]
+                      f"{paths.train(SEARCH_BENCHMARK, s, arch)}/summary.json")]
 
 
 def build(params: dict) -> pd.DataFrame:

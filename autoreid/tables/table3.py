@@ -13,7 +13,8 @@ from autoreid.tables.render import write_table
 def inputs(params: dict) -> list[str]:
     paths, setting = Paths(params["results"]), params["table3"]["setting"]
     return [f"{paths.evaluate(SEARCH_BENCHMARK, setting, a)}/{name}.json" for a in SELECTED
-            for name in ("metrics", "metrics_rerank")] + [paths.profile(a) for a in SELECTED]
+            for name in ("metrics", "metrics_rerank")] + [paths.profile(a) for a in SELECTED] + [
+        paths.selection()]
 
 
 def build(params: dict) -> pd.DataFrame:

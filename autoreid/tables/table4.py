@@ -16,8 +16,13 @@ def _plain(params: dict, arch: str, selection: dict) -> str:
 
 
 def inputs(params: dict) -> list[str]:
+    """Every file `build` reads. The rows of selected names (and Auto-ReID's) read the Table 1 run
+    the selection chose, whose metrics `select` needed before it wrote the selection."""
     paths, t = Paths(params["results"]), params["table4"]
+    scratch = params["table1"]["setting"]
+    plain = [a for a in t["archs"] if a not in ("AutoReID", "Baseline")]
     return ([f"{paths.evaluate(SEARCH_BENCHMARK, t['setting'], a)}/metrics.json" for a in t["archs"]]
+            + [f"{paths.evaluate(SEARCH_BENCHMARK, scratch, a)}/metrics.json" for a in plain]
             + [paths.profile(a, "pcb") for a in t["archs"]]
             + [paths.profile(a) for a in t["archs"]] + [paths.profile("AutoReID"), paths.selection()])
 

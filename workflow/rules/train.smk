@@ -55,6 +55,7 @@ rule train:
     output:
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
         log=P.train("{benchmark}", "{setting}", "{arch}") + "/log.csv",
+        summary=P.train("{benchmark}", "{setting}", "{arch}") + "/summary.json",
     params:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
