@@ -2,7 +2,7 @@
 batch, retrieval objective, reid space): images/s and peak memory of ours against the
 straightforward DARTS supernet (benchmarks/darts_supernet.py) at equal settings.
 
-    python benchmarks/search.py [--size paper|half] [--steps 2] [--threads N]
+    python benchmarks/search.py [--size paper|half] [--steps 2] [--threads N] [--device cuda]
 
 paper: the paper's search setting, C=32, l=[2,2,2,2], 384x128, batches of 16 (P=4 x K=4), 751
 identities. half: C=16 at 192x64, for a quicker look. Each method runs in its own process with
@@ -25,7 +25,7 @@ from common import GIB, in_child, peak_bytes  # noqa: E402
 SIZES = {"paper": (32, 384, 128), "half": (16, 192, 64)}
 
 
-def run_one(method: str, size: str, steps: int) -> dict:
+def run_one(method: str, size: str, steps: int, device: str = "cpu") -> dict:
     import torch
 
     from autoreid.models.build import ArchSpec, build
@@ -43,46 +43,57 @@ def run_one(method: str, size: str, steps: int) -> dict:
         plain = PlainSupernet("reid", C, cfg.layers)
         plain.load_state_dict(model.backbone.state_dict())
         model.backbone, layout = plain, torch.contiguous_format
-    model = model.to(memory_format=layout)
+    model = model.to(device, memory_format=layout)
     w_params = model.backbone.weight_parameters() + list(model.head.parameters())
     w_opt = torch.optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     a_opt = torch.optim.Adam(model.backbone.arch_parameters(), cfg.alpha_lr,
                              betas=cfg.alpha_betas, weight_decay=cfg.alpha_weight_decay)
     gen = torch.Generator().manual_seed(1)
-    labels = torch.arange(cfg.P).repeat_interleave(cfg.K)
+    labels = torch.arange(cfg.P).repeat_interleave(cfg.K).to(device)
+    cuda = device.startswith("cuda")
 
     def batch():
         x = torch.randn(cfg.P * cfg.K, 3, height, width, generator=gen)
-        return x.contiguous(memory_format=layout), labels
+        return x.to(device).contiguous(memory_format=layout), labels
 
     search_step(model, cfg, w_params, w_opt, a_opt, batch(), batch(), cfg.lr)  # warm-up
+    batches = [(batch(), batch()) for _ in range(steps)]  # drawn before the clock starts
+    if cuda:
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
     t0 = time.perf_counter()
-    for _ in range(steps):
-        search_step(model, cfg, w_params, w_opt, a_opt, batch(), batch(), cfg.lr)
+    for tb, vb in batches:
+        search_step(model, cfg, w_params, w_opt, a_opt, tb, vb, cfg.lr)
+    if cuda:
+        torch.cuda.synchronize()
     seconds = (time.perf_counter() - t0) / steps
+    peak = torch.cuda.max_memory_allocated() if cuda else peak_bytes()
     return {"seconds_per_step": seconds, "images_per_s": 2 * cfg.P * cfg.K / seconds,
-            "peak_bytes": peak_bytes()}
+            "peak_bytes": peak}
 
 
-def measure(size: str = "paper", steps: int = 2, threads: int | None = None) -> dict:
-    """{"plain"/"ours": {seconds_per_step, images_per_s, peak_bytes}}"""
+def measure(size: str = "paper", steps: int = 2, threads: int | None = None,
+            device: str = "cpu") -> dict:
+    """{"plain"/"ours": {seconds_per_step, images_per_s, peak_bytes}}; on CUDA the peak is the
+    GPU's allocated memory."""
     os.environ["OMP_NUM_THREADS"] = str(threads or os.cpu_count())
-    return {m: in_child(__file__, m, size, steps) for m in ("plain", "ours")}
+    return {m: in_child(__file__, m, size, steps, device) for m in ("plain", "ours")}
 
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]))))
+        print(json.dumps(run_one(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])))
         return
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--size", choices=SIZES, default="paper")
     ap.add_argument("--steps", type=int, default=2)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:n]")
     a = ap.parse_args()
-    results = measure(a.size, a.steps, a.threads)
+    results = measure(a.size, a.steps, a.threads, a.device)
     C, height, width = SIZES[a.size]
     print(f"search step, C={C}, l=[2,2,2,2], {height}x{width}, 2 batches of 16, "
-          f"{a.threads} threads, CPU")
+          f"{a.threads} threads, {a.device}")
     print(f"{'supernet':<10}{'s/step':>9}{'images/s':>10}{'vs plain':>10}{'peak GiB':>10}")
     base = results["plain"].get("images_per_s")
     for name, r in results.items():

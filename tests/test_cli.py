@@ -71,9 +71,9 @@ def test_corrupt_image(market, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(market["raw"], raw)
     victim = sorted((raw / "Market-1501-v15.09.15" / "query").glob("*.jpg"))[0]
-    victim.write_bytes(victim.read_bytes()[:200])  # truncated JPEG
     run_cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out", tmp_path,
             check=True)
+    victim.write_bytes(victim.read_bytes()[:200])  # truncated after `prepare` checked it
     proc = run_cli("extract", "--manifest", tmp_path / "manifest.csv", "--pixels", "--height",
                    "16", "--width", "8", "--out", tmp_path / "f.h5")
     assert_user_error(proc, victim.name, "corrupt or unreadable image")
