@@ -22,7 +22,7 @@ def snakemake(wd, *args):
 
 def test_killed_snakemake_reruns_incomplete_search_and_resumes(tmp_path):
     params = slice_params()
-    params["search"]["epochs"] = 3
+    params["search"]["epochs"] = 2
     (tmp_path / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     checkpoint = tmp_path / ALPHAS.replace("alphas.json", "checkpoint.pt")
 

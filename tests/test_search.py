@@ -44,7 +44,7 @@ def test_search_resumes_after_being_killed(market, tmp_path):
     """Kill `autoreid search` after its first checkpoint; the rerun resumes from it and ends with
     exactly the alphas of an uninterrupted run (same seed, CPU)."""
     args = ["search", "--split", market["split"], "--threads", "1", "--device", "cpu"]
-    sets = [x for s in TINY + ["epochs=4"] for x in ("--set", s)]
+    sets = [x for s in TINY + ["epochs=3"] for x in ("--set", s)]
     run_cli(*args, "--out", tmp_path / "ref", *sets, check=True)
 
     out = tmp_path / "killed"
