@@ -8,7 +8,6 @@ compare a digest of their weights; they must agree (DDP keeps them in sync), and
 """
 from __future__ import annotations
 
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from autoreid.data.imagefolder import load_imagefolder
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config, write_csv
 from autoreid.models.build import ArchSpec, arch_spec, build_backbone, load_checkpoint
-from autoreid.runtime import (Progress, StopRequest, config_hash, load_resumable, log,
+from autoreid.runtime import (Progress, StopRequest, check_finite, config_hash, load_resumable, log,
                               save_checkpoint)
 
 
@@ -135,10 +134,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                 loss.backward()
                 opt.step()
                 value = loss.item()
-                if not math.isfinite(value):
-                    raise UserError(f"pretrain: loss became {value} at epoch {epoch + 1} step "
-                                    f"{step + 1}; last good checkpoint: "
-                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                check_finite("pretrain", value, epoch, step, ckpt_path)
                 sums["loss"] += value
                 sums["correct"] += int((logits.argmax(1) == y).sum())
                 sums["seen"] += len(y)

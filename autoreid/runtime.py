@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import signal
 import sys
 import time
@@ -95,6 +96,14 @@ class StopRequest:
         log(f"[{self.name}] checkpoint {checkpoint} written {where}; "
             "rerun the same command to resume")
         raise SystemExit(128 + self.signum)
+
+
+def check_finite(stage: str, value: float, epoch: int, step: int, checkpoint: Path) -> None:
+    """Stop a run whose loss became NaN or infinite, naming the step and the last good checkpoint
+    (epoch and step counted from 0)."""
+    if not math.isfinite(value):
+        raise UserError(f"{stage}: loss became {value} at epoch {epoch + 1} step {step + 1}; last "
+                        f"good checkpoint: {checkpoint if checkpoint.exists() else 'none'}")
 
 
 def log(msg: str) -> None:

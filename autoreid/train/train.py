@@ -4,7 +4,6 @@ retrieval loss, P x K class-balance batches, Adam with step decay. A checkpoint 
 an uninterrupted run on CPU; the per-epoch log (loss, lr, time) is a CSV."""
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.pretrain import load_pretrained
-from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
+from autoreid.runtime import (Progress, StopRequest, check_finite, config_hash, file_digest, load_resumable,
                               log, save_checkpoint)
 from autoreid.train.losses import objective_loss
 
@@ -118,10 +117,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                 loss.backward()
                 opt.step()
                 value = loss.item()
-                if not math.isfinite(value):
-                    raise UserError(f"train: loss became {value} at epoch {epoch + 1} step "
-                                    f"{step + 1}; last good checkpoint: "
-                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                check_finite("train", value, epoch, step, ckpt_path)
                 total += value
                 progress.step(epoch, step, len(y), loss=value)
                 if stop.requested and step + 1 < len(sampler):
