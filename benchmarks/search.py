@@ -29,7 +29,8 @@ def run_one(method: str, size: str, steps: int, device: str = "cpu") -> dict:
     import torch
 
     from autoreid.models.build import ArchSpec, build
-    from autoreid.search.search import SearchConfig, search_step
+    from autoreid.search.search import SearchConfig
+    from autoreid.search.step import search_step
 
     C, height, width = SIZES[size]
     cfg = SearchConfig(space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2),

@@ -1,6 +1,8 @@
-"""Search (Alg. 1) on a small synthetic benchmark: outputs, determinism, resume, second order."""
+"""Search (Alg. 1) on a small synthetic benchmark: outputs, what moves alpha, which half each step
+sees, resume (the step itself: test_search_step.py)."""
 import json
 
+import pytest
 import torch
 
 from autoreid.search.search import SearchConfig, search
@@ -16,28 +18,80 @@ def small(**kw) -> SearchConfig:
     return SearchConfig(**{**base, **kw})
 
 
-def test_search_writes_alphas_history_and_log(market, tmp_path):
-    result = search(str(market["split"]), str(tmp_path), small(), torch.device("cpu"))
+def test_search_writes_alphas_history_and_log(runs):
+    result, out = runs["retrieval"]
     assert len(result["normal"]) == 14 and len(result["normal"][0]) == 7
-    history = json.loads((tmp_path / "alpha_history.json").read_text())
+    history = json.loads((out / "alpha_history.json").read_text())
     assert [h["epoch"] for h in history["epochs"]] == [1, 2]
     assert history["ops"][-1] == "part_aware"
-    assert (tmp_path / "log.csv").read_text().startswith("epoch,loss_w,loss_alpha,lr,alpha_lr")
-    assert (tmp_path / "config.yaml").exists()
-    assert not (tmp_path / "checkpoint.pt").exists()  # removed once the run is complete
+    assert (out / "log.csv").read_text().startswith("epoch,loss_w,loss_alpha,lr,alpha_lr")
+    assert (out / "config.yaml").exists()
+    assert not (out / "checkpoint.pt").exists()  # removed once the run is complete
 
 
-def test_objectives_and_spaces_differ(market, tmp_path):
-    a = search(str(market["split"]), str(tmp_path / "a"), small(space="standard", objective="softmax",
-                                                               epochs=1), torch.device("cpu"))
-    b = search(str(market["split"]), str(tmp_path / "b"), small(epochs=1), torch.device("cpu"))
-    assert len(a["ops"]) == 6 and len(b["ops"]) == 7
+@pytest.fixture(scope="module")
+def runs(market, tmp_path_factory) -> dict:
+    """Searches of one seed: softmax and retrieval objectives (reid space), retrieval at λ = 1,
+    and the standard space; each keeps its folder."""
+    out = tmp_path_factory.mktemp("searches")
+    kws = {"softmax": dict(objective="softmax"), "retrieval": {}, "lam1": dict(lam=1.0),
+           "standard": dict(space="standard", objective="softmax", epochs=1)}
+    return {name: (search(str(market["split"]), str(out / name), small(**kw), torch.device("cpu")),
+                   out / name) for name, kw in kws.items()}
 
 
-def test_second_order_step_runs(market, tmp_path):
-    r = search(str(market["split"]), str(tmp_path), small(order="second", epochs=1),
-               torch.device("cpu"))
-    assert all(abs(sum(row) - 1) < 1e-5 for row in r["normal"])
+def test_objectives_and_spaces_differ(runs):
+    """Same seed: the softmax and the retrieval search take different alpha trajectories (Table 1's
+    Baseline + ReID and Retrieval + ReID rows rest on it); the standard space has no part_aware."""
+    assert len(runs["standard"][0]["ops"]) == 6 and len(runs["retrieval"][0]["ops"]) == 7
+    assert "part_aware" not in runs["standard"][0]["ops"]
+    a, b = (torch.tensor(runs[k][0]["alpha_normal"]) for k in ("softmax", "retrieval"))
+    assert (a - b).abs().max() > 1e-3
+
+
+def test_lambda_one_searches_exactly_as_the_softmax_objective(runs):
+    for key in ("alpha_normal", "alpha_reduce"):
+        torch.testing.assert_close(torch.tensor(runs["softmax"][0][key]),
+                                   torch.tensor(runs["lam1"][0][key]), rtol=0, atol=1e-6)
+
+
+def test_alpha_moves_every_epoch(runs):
+    epochs = json.loads((runs["retrieval"][1] / "alpha_history.json").read_text())["epochs"]
+    uniform = 1 / 7  # alpha starts at 1e-3 N(0, 1): softmax weights within 1e-3 of uniform
+    for cell in ("normal", "reduce"):
+        w1, w2 = (torch.tensor(e[cell]) for e in epochs)
+        assert (w1 - uniform).abs().max() > 5e-3
+        assert (w2 - w1).abs().max() > 5e-3
+
+
+def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypatch):
+    """Halves with disjoint identities: every omega batch holds D_train's labels only, every alpha
+    batch D_val's; one label space over both halves (pids relabelled once, 0..N-1)."""
+    import autoreid.search.search as module
+    from autoreid.data.manifest import Record, read_manifest, relabel, write_manifest
+
+    records = read_manifest(market["split"], splits=("train", "val"))
+    pids = sorted({r.pid for r in records})
+    first = set(pids[: len(pids) // 2])
+    records = [Record(r.path, r.pid, r.camid, "train" if r.pid in first else "val") for r in records]
+    write_manifest(records, tmp_path / "split.csv")
+    labels, _ = relabel(records)
+    expected = {s: {y for y, r in zip(labels, records) if r.split == s} for s in ("train", "val")}
+    assert not expected["train"] & expected["val"]
+
+    seen = {"train": set(), "val": set()}
+    real = module.search_step
+
+    def recording(model, cfg, w_params, w_opt, a_opt, train_batch, val_batch, xi):
+        seen["train"] |= set(train_batch[1].tolist())
+        seen["val"] |= set(val_batch[1].tolist())
+        assert model.head.classifier.out_features == len(pids)
+        return real(model, cfg, w_params, w_opt, a_opt, train_batch, val_batch, xi)
+
+    monkeypatch.setattr(module, "search_step", recording)
+    search(str(tmp_path / "split.csv"), str(tmp_path / "out"), small(epochs=1), torch.device("cpu"))
+    assert seen["train"] and seen["train"] <= expected["train"]
+    assert seen["val"] and seen["val"] <= expected["val"]
 
 
 def test_search_resumes_after_being_killed(market, tmp_path):
@@ -67,12 +121,11 @@ def test_changed_config_does_not_resume(market, tmp_path):
     assert "different config" in proc.stderr and "resuming" not in proc.stderr
 
 
-def test_derive_cli_writes_genotype_and_figure(market, tmp_path):
-    search(str(market["split"]), str(tmp_path), small(epochs=1), torch.device("cpu"))
-    run_cli("derive", "--alphas", tmp_path / "alphas.json", "--out", tmp_path / "g.yaml",
+def test_derive_cli_writes_genotype_and_figure(runs, tmp_path):
+    run_cli("derive", "--alphas", runs["standard"][1] / "alphas.json", "--out", tmp_path / "g.yaml",
             "--figure", tmp_path / "cells.png", check=True)
     from autoreid.space.genotypes import load
 
     g = load(tmp_path / "g.yaml")
-    assert len(g.normal) == 8 and g.meta["space"] == "reid"
+    assert len(g.normal) == 8 and g.meta["space"] == "standard"
     assert (tmp_path / "cells.png").read_bytes()[:4] == b"\x89PNG"

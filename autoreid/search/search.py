@@ -26,7 +26,7 @@ from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import ArchSpec, ReIDNet, build
 from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
                               log, save_checkpoint)
-from autoreid.train.losses import objective_loss
+from autoreid.search.step import search_step
 
 
 @dataclass(frozen=True)
@@ -67,63 +67,6 @@ class SearchConfig:
             raise UserError(f"search: objective must be softmax or retrieval, got {self.objective!r}")
         if self.order not in ("first", "second"):
             raise UserError(f"search: order must be first or second, got {self.order!r}")
-
-
-def _loss(model: ReIDNet, cfg: SearchConfig, x, y) -> torch.Tensor:
-    return objective_loss(model(x), y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
-
-
-def _unrolled_alpha_grad(model: ReIDNet, cfg: SearchConfig, train_batch, val_batch, xi: float) -> float:
-    """DARTS second-order gradient of the val loss w.r.t. alpha; sets alpha.grad; returns the loss."""
-    weights = model.backbone.weight_parameters() + list(model.head.parameters())
-    alphas = model.backbone.arch_parameters()
-    backup = [w.detach().clone() for w in weights]
-    grads = torch.autograd.grad(_loss(model, cfg, *train_batch), weights, allow_unused=True)
-    with torch.no_grad():  # virtual step w' = w - xi * dL_train/dw
-        for w, g in zip(weights, grads):
-            if g is not None:
-                w.sub_(xi * g)
-    val_loss = _loss(model, cfg, *val_batch)
-    g_all = torch.autograd.grad(val_loss, alphas + weights, allow_unused=True)
-    d_alpha, d_w = g_all[: len(alphas)], g_all[len(alphas):]
-    d_w = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, d_w)]
-    eps = 0.01 / (torch.sqrt(sum((g * g).sum() for g in d_w)) + 1e-12)
-
-    def alpha_grad_at(sign: float):
-        with torch.no_grad():
-            for w, b, g in zip(weights, backup, d_w):
-                w.copy_(b + sign * eps * g)
-        return torch.autograd.grad(_loss(model, cfg, *train_batch), alphas)
-
-    g_plus, g_minus = alpha_grad_at(1.0), alpha_grad_at(-1.0)
-    with torch.no_grad():
-        for w, b in zip(weights, backup):
-            w.copy_(b)
-    for a, da, gp, gm in zip(alphas, d_alpha, g_plus, g_minus):
-        a.grad = da - xi * (gp - gm) / (2 * eps)
-    return val_loss.item()
-
-
-def search_step(model: ReIDNet, cfg: SearchConfig, w_params: list, w_opt, a_opt, train_batch,
-                val_batch, xi: float) -> tuple[float, float]:
-    """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
-    D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
-    with the virtual step `xi`). Returns both losses."""
-    w_opt.zero_grad(set_to_none=True)
-    lw = _loss(model, cfg, *train_batch)
-    lw.backward(inputs=w_params)
-    if cfg.grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(w_params, cfg.grad_clip)
-    w_opt.step()
-    a_opt.zero_grad(set_to_none=True)
-    if cfg.order == "second":
-        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
-    else:
-        la = _loss(model, cfg, *val_batch)
-        la.backward(inputs=model.backbone.arch_parameters())
-        loss_a = la.item()
-    a_opt.step()
-    return lw.item(), loss_a
 
 
 def _to(batch, device: torch.device):
