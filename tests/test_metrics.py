@@ -126,3 +126,87 @@ def test_metrics_properties(problem, random):
 
 def brute_force_has_no_valid_query(qp, qc, gp, gc):
     return not any(((gp == p) & (gc != c) & (gp != -1)).any() for p, c in zip(qp, qc))
+
+
+def brute_force_cmc(d, qp, qc, gp, gc, max_rank=50):
+    """CMC at every rank from a distance matrix, by sorting each row (ties: non-match first)."""
+    first = []
+    for i in range(len(d)):
+        valid = ~((gp == qp[i]) & (gc == qc[i])) & (gp != -1)
+        match = (gp == qp[i]) & (gc != qc[i]) & valid
+        if not match.any():
+            continue
+        order = [j for j in np.lexsort((match.astype(int), d[i])) if valid[j]]
+        first.append(np.flatnonzero(match[order])[0] + 1)
+    first = np.array(first)
+    return [float((first <= r).mean()) for r in range(1, max_rank + 1)]
+
+
+def brute_force_from_distances(d, qp, qc, gp, gc):
+    aps = []
+    for i in range(len(d)):
+        valid = ~((gp == qp[i]) & (gc == qc[i])) & (gp != -1)
+        match = (gp == qp[i]) & (gc != qc[i]) & valid
+        if match.any():
+            order = [j for j in np.lexsort((match.astype(int), d[i])) if valid[j]]
+            hits = np.flatnonzero(match[order]) + 1
+            aps.append(np.mean(np.arange(1, len(hits) + 1) / hits))
+    return float(np.mean(aps))
+
+
+def random_problem(seed, nq=25, ng=90, dim=4):
+    rng = np.random.default_rng(seed)
+    qf = rng.integers(0, 3, (nq, dim)).astype(np.float32)  # ties
+    gf = rng.integers(0, 3, (ng, dim)).astype(np.float32)
+    return qf, rng.integers(1, 8, nq), rng.integers(0, 3, nq), gf, rng.integers(-1, 8, ng), \
+        rng.integers(0, 3, ng)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_whole_cmc_curve_against_brute_force(seed):
+    qf, qp, qc, gf, gp, gc = random_problem(seed)
+    d = ((qf[:, None, :] - gf[None, :, :]) ** 2).sum(2)
+    for max_rank in (50, 7):
+        m = evaluate(qf, qp, qc, gf, gp, gc, max_rank=max_rank, chunk_bytes=len(gf) * 40 * 3)
+        assert m["cmc"] == pytest.approx(brute_force_cmc(d, qp, qc, gp, gc, max_rank))
+        assert (m["rank1"], m["rank5"]) == pytest.approx((m["cmc"][0], m["cmc"][4]))
+    assert m["rank10"] == pytest.approx(m["cmc"][6])  # max_rank 7: the curve's last rank
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_given_distances_against_brute_force(dtype):
+    """The re-ranked path: distances supplied a chunk of queries at a time."""
+    import torch
+
+    qf, qp, qc, gf, gp, gc = random_problem(7)
+    rng = np.random.default_rng(8)
+    d = rng.integers(0, 6, (len(qf), len(gf))).astype(dtype)  # any matrix, many ties
+    calls = []
+
+    def distance(start, stop):
+        calls.append((start, stop))
+        return torch.from_numpy(d[start:stop])
+
+    m = evaluate(qf, qp, qc, gf, gp, gc, distance=distance, chunk_bytes=len(gf) * 40 * 4)
+    assert len(calls) > 1 and calls[0] == (0, 4)
+    assert m["mAP"] == pytest.approx(brute_force_from_distances(d, qp, qc, gp, gc))
+    assert m["cmc"] == pytest.approx(brute_force_cmc(d, qp, qc, gp, gc))
+
+
+def test_re_ranked_evaluation_against_brute_force_on_the_dense_reference():
+    from autoreid.evaluate.rerank import k_reciprocal
+    from test_rerank import dense_rerank
+
+    rng = np.random.default_rng(5)
+    centers = rng.normal(size=(10, 8))
+    qp, gp = rng.integers(1, 11, 30), rng.integers(1, 11, 100)
+    qf = (centers[qp - 1] + 0.8 * rng.normal(size=(30, 8))).astype(np.float32)
+    gf = (centers[gp - 1] + 0.8 * rng.normal(size=(100, 8))).astype(np.float32)
+    qc, gc = rng.integers(0, 2, 30), rng.integers(0, 3, 100)
+    m = evaluate(qf, qp, qc, gf, gp, gc, distance=k_reciprocal(qf, gf, 20, 6, 0.3),
+                 chunk_bytes=100 * 40 * 8)
+    d = dense_rerank(qf, gf, 20, 6, 0.3)
+    assert m["mAP"] == pytest.approx(brute_force_from_distances(d, qp, qc, gp, gc), abs=1e-9)
+    assert m["cmc"] == pytest.approx(brute_force_cmc(d, qp, qc, gp, gc))
+    plain = evaluate(qf, qp, qc, gf, gp, gc)
+    assert plain["mAP"] != pytest.approx(m["mAP"])

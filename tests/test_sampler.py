@@ -29,3 +29,24 @@ def test_small_identities_sampled_with_replacement_and_deterministic():
 def test_too_few_identities():
     with pytest.raises(ValueError):
         PKSampler([0, 0, 1], 3, 2, torch.Generator())
+
+
+def test_k_distinct_images_of_an_identity_that_has_k():
+    labels = [i // 6 for i in range(36)] + [6, 6, 6, 6] + [7, 7]  # 6 ids of 6, one of exactly K, one of 2
+    s = PKSampler(labels, P=3, K=4, generator=torch.Generator().manual_seed(2))
+    drawn = Counter()
+    for _ in range(30):
+        for b in s:
+            for pid in {labels[i] for i in b}:
+                picks = [i for i in b if labels[i] == pid]
+                if labels.count(pid) >= 4:
+                    assert len(set(picks)) == 4, (pid, picks)
+                drawn.update(picks)
+    assert set(drawn) == set(range(len(labels)))  # every image is drawn sometime
+
+
+def test_different_generators_draw_different_batches():
+    labels = [i // 4 for i in range(40)]
+    a = list(PKSampler(labels, 2, 4, torch.Generator().manual_seed(0)))
+    b = list(PKSampler(labels, 2, 4, torch.Generator().manual_seed(1)))
+    assert a != b
