@@ -1,0 +1,194 @@
+"""Every number of Tables 1-6 is the value of the file its row names, after the table's own
+scaling (fractions x 100) and rounding (one decimal, two below 1).
+
+Each metrics, profile and summary file gets values no other file has, so a swapped column, a
+missing x100 or a row that reads another network's file all show. Which file a row reads is
+written out here from the paper's tables and the documented layout (results/README.md), not taken
+from the table code."""
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from autoreid.cli import main
+from conftest import ROOT
+
+METRICS = ("mAP", "rank1", "rank5", "rank10", "mINP")
+SELECTION = {"AutoReID": "retrieval_reid-run3", "Baseline": "baseline-run2"}
+
+
+class World:
+    """Fake results: files with distinct values, and a record of what each path holds."""
+
+    def __init__(self, root: Path, seed: int = 0):
+        self.root, self.rng, self.values, self.used = root, random.Random(seed), {}, set()
+
+    def _fresh(self, low: float, high: float) -> float:
+        while True:
+            v = round(self.rng.uniform(low, high), 6)
+            if v not in self.used:
+                self.used.add(v)
+                return v
+
+    def write(self, rel: str, payload: dict) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(payload))
+        self.values[rel] = payload
+
+    def metrics(self, rel: str) -> dict:
+        if rel not in self.values:
+            self.write(rel, {k: self._fresh(0.02, 0.98) for k in METRICS})
+        return self.values[rel]
+
+    def profile(self, arch: str, head: str = "reid") -> dict:
+        rel = f"profile/{arch}-{head}.json"
+        if rel not in self.values:
+            self.write(rel, {"params_M": self._fresh(1.5, 30.0), "flops_G": self._fresh(0.1, 5.0)})
+        return self.values[rel]
+
+    def summary(self, rel: str) -> dict:
+        if rel not in self.values:
+            self.write(rel, {"params_M": self._fresh(0.1, 9.0)})
+        return self.values[rel]
+
+
+def rounded(v: float) -> str:
+    return f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}"
+
+
+def pct(m: dict, key: str) -> float:
+    return 100 * m[key]
+
+
+def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, float]]]:
+    """Table number -> row label -> column -> value, writing every file the rows read."""
+    t1 = params["table1"]
+    names = {"resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
+             "DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "baseline": "Baseline",
+             "baseline_reid": "Baseline + ReID Search Space",
+             "retrieval_reid": "Retrieval + ReID Search Space"}
+    rows1 = [(names[a], a) for a in t1["resnets"] + t1["published"]]
+    rows1 += [(f"{names[v]} (run {r})", f"{v}-run{r}") for v in t1["variants"]
+              for r in range(1, t1["runs"] + 1)]
+    table1 = {}
+    for label, arch in rows1:
+        m = w.metrics(f"evaluate/market1501/scratch/{arch}/metrics.json")
+        p = w.profile(arch)
+        table1[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"), "R5": pct(m, "rank5"),
+                         "R10": pct(m, "rank10"), "Params (M)": p["params_M"],
+                         "FLOPs (G)": p["flops_G"]}
+    px = w.metrics("evaluate/market1501/pixels/metrics.json")
+    table1["Raw pixels (reference, no network)"] = {
+        "mAP": pct(px, "mAP"), "R1": pct(px, "rank1"), "R5": pct(px, "rank5"), "R10": pct(px, "rank10")}
+
+    t2 = params["table2"]
+    table2 = {}
+    for i, variant in enumerate(t2["searches"]):
+        for j, setting in enumerate(t2["settings"]):
+            arch = f"{variant}-run{t2['run']}"
+            m = w.metrics(f"evaluate/market1501/{setting}/{arch}/metrics.json")
+            s = w.summary(f"train/market1501/{setting}/{arch}/summary.json")
+            table2[f"{i},{j}"] = {"R1": pct(m, "rank1"), "mAP": pct(m, "mAP"),
+                                  "Params (M)": s["params_M"]}
+
+    table3 = {}
+    for name, label in (("AutoReID", "Auto-ReID"), ("Baseline", "Baseline")):
+        for suffix, file in (("", "metrics"), (" + RK", "metrics_rerank")):
+            m = w.metrics(f"evaluate/market1501/imagenet/{name}/{file}.json")
+            table3[label + suffix] = {"R1": pct(m, "rank1"), "mAP": pct(m, "mAP"),
+                                      "Params (M)": w.profile(name)["params_M"]}
+
+    table4 = {}
+    plain = {"DARTS_V2": "DARTS_V2", "GDAS_V1": "GDAS_V1", "Baseline": SELECTION["Baseline"]}
+    label4 = {"DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "Baseline": "Baseline"}
+    for arch in params["table4"]["archs"]:
+        for label, file, profile in (
+                (label4[arch], f"evaluate/market1501/scratch/{plain[arch]}/metrics.json",
+                 w.profile(arch)),
+                (label4[arch] + "+PCB", f"evaluate/market1501/pcb/{arch}/metrics.json",
+                 w.profile(arch, "pcb"))):
+            m = w.metrics(file)
+            table4[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
+                             "Params (M)": profile["params_M"], "FLOPs (G)": profile["flops_G"]}
+    m = w.metrics(f"evaluate/market1501/scratch/{SELECTION['AutoReID']}/metrics.json")
+    table4["Auto-ReID"] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
+                           "Params (M)": w.profile("AutoReID")["params_M"],
+                           "FLOPs (G)": w.profile("AutoReID")["flops_G"]}
+
+    table5, table6 = {}, {}
+    for name, label in (("AutoReID", "Auto-ReID"), ("Baseline", "Baseline")):
+        lab = w.metrics(f"evaluate/cuhk03-labeled/imagenet/{name}/metrics.json")
+        det = w.metrics(f"evaluate/cuhk03-detected/imagenet/{name}/metrics.json")
+        table5[label] = {"Labeled R1": pct(lab, "rank1"), "Labeled mAP": pct(lab, "mAP"),
+                         "Detected R1": pct(det, "rank1"), "Detected mAP": pct(det, "mAP")}
+        ms = w.metrics(f"evaluate/msmt17/imagenet/{name}/metrics.json")
+        table6[label] = {"R1": pct(ms, "rank1"), "R5": pct(ms, "rank5"), "R10": pct(ms, "rank10"),
+                         "mAP": pct(ms, "mAP")}
+    return {1: table1, 2: table2, 3: table3, 4: table4, 5: table5, 6: table6}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tables")
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["results"] = str(base / "results")
+    w = World(base / "results")
+    expected = expected_tables(params, w)
+    select = {"rule": params["select"]["rule"]}
+    select.update({k: {"arch": a, "genotype": "g.yaml", "mAP": 0.5, "rank1": 0.5}
+                   for k, a in SELECTION.items()})
+    (base / "results" / "select").mkdir(parents=True)
+    (base / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(select))
+    (base / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["tables", "--params", str(base / "params.yaml"), "--table", "1", "2", "3", "4", "5",
+                 "6", "--out", str(base / "tables")]) == 0
+    return base / "tables", expected
+
+
+def markdown_rows(path: Path) -> list[dict[str, str]]:
+    lines = [ln for ln in path.read_text().splitlines() if ln.startswith("|")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    return [dict(zip(header, (c.strip() for c in ln.strip("|").split("|")))) for ln in lines[2:]]
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_every_number_is_its_files_value(built, number):
+    folder, expected = built
+    csv = pd.read_csv(folder / f"table{number}.csv")
+    md = markdown_rows(folder / f"table{number}.md")
+    assert len(md) == len(csv)
+    key = "Method" if "Method" in csv.columns else "Architecture"
+    if number == 2:
+        labels = [f"{i},{j}" for i in range(4) for j in range(4)]
+        assert len(csv) == len(labels)
+    else:
+        labels = list(csv[key])
+    ours = {label: i for i, label in enumerate(labels) if not str(label).endswith("(quoted)")}
+    assert set(ours) == set(expected[number]), (sorted(ours), sorted(expected[number]))
+    for label, columns in expected[number].items():
+        i = ours[label]
+        for column, value in columns.items():
+            assert csv[column][i] == pytest.approx(value, abs=1e-9), (number, label, column)
+            assert md[i][column] == rounded(value), (number, label, column)
+
+
+def test_the_paper_columns_quote_the_paper(built):
+    folder, _ = built
+    t1, t3, t4 = (pd.read_csv(folder / f"table{n}.csv") for n in (1, 3, 4))
+    t5, t6 = (pd.read_csv(folder / f"table{n}.csv") for n in (5, 6))
+
+    def row(df, key, label):
+        return df[df[key] == label].iloc[0]
+
+    assert row(t1, "Architecture", "Retrieval + ReID Search Space (run 4)")["paper mAP"] == 74.2
+    assert row(t1, "Architecture", "ResNet-50")["paper Params"] == 25.1
+    assert row(t3, "Method", "Auto-ReID + RK")["paper mAP"] == 94.2
+    assert row(t3, "Method", "PCB + RK (quoted)")["paper mAP"] == 91.9
+    assert tuple(row(t4, "Architecture", "Auto-ReID")[["paper mAP", "paper R1"]]) == (74.6, 90.7)
+    assert row(t5, "Method", "Auto-ReID")["paper Detected mAP"] == 69.3
+    assert row(t6, "Method", "Auto-ReID")["paper R1"] == 78.2
+    assert row(t6, "Method", "Auto-ReID")["paper R5"] == 88.2
