@@ -52,6 +52,7 @@ def test_part_aware_cost_is_of_the_order_of_a_sep_conv():
     def params(mod):
         return sum(p.numel() for p in mod.parameters())
 
-    C = 64
+    C = 64  # the paper's width; today 2.6x, and BASELINE_REID_SEARCH_SPACE (two part_aware edges)
+    # lands within 1% of the paper's 13.1 M (test_profile.py)
     ratio = params(PartAware(C)) / params(build_op("sep_conv_3x3", C, 1))
-    assert 1 <= ratio <= 4
+    assert 2.0 <= ratio <= 3.0

@@ -4,17 +4,20 @@ import pytest
 from autoreid.models.build import arch_spec
 from autoreid.profile import profile
 
-PAPER = {  # params (M), multiply-adds (G)
-    "resnet18": (11.6, 1.7, 0.10), "resnet34": (21.7, 3.4, 0.10), "resnet50": (25.1, 3.8, 0.10),
-    "RETRIEVAL_REID_SEARCH_SPACE": (13.1, 2.05, 0.30),
-    "BASELINE_REID_SEARCH_SPACE": (13.1, 2.05, 0.30),  # the paper's "Auto-ReID" (Tables 3, 4)
-    "DARTS_V2": (9.1, 1.75, 0.30), "GDAS_V1": (13.5, 2.3, 0.30),
+PAPER = {  # params (M), multiply-adds (G); tolerance on params, on multiply-adds
+    "resnet18": (11.6, 1.7, 0.03, 0.07), "resnet34": (21.7, 3.4, 0.03, 0.07),
+    "resnet50": (25.1, 3.8, 0.03, 0.07),
+    "DARTS_V2": (9.1, 1.75, 0.03, 0.08), "GDAS_V1": (13.5, 2.3, 0.03, 0.08),
+    "BASELINE": (11.9, 2.03, 0.03, 0.08),  # the released Baseline cell (Tables 3, 4: 11.9 M, 2.03 G)
+    # cells with part_aware: looser until the module's cost is recalibrated against the paper
+    "RETRIEVAL_REID_SEARCH_SPACE": (13.1, 2.05, 0.06, 0.15),
+    "BASELINE_REID_SEARCH_SPACE": (13.1, 2.05, 0.06, 0.15),  # the paper's "Auto-ReID" (Tables 3, 4)
 }
 
 
 @pytest.mark.parametrize("arch", list(PAPER))
 def test_params_and_flops_near_the_paper(arch):
-    params, flops, tol = PAPER[arch]
+    params, flops, tol_params, tol_flops = PAPER[arch]
     p = profile(arch_spec(arch, 751, 64, (2, 2, 2, 2)), 384, 128)
-    assert abs(p["params_M"] / params - 1) <= tol, p
-    assert abs(p["flops_G"] / flops - 1) <= tol, p
+    assert abs(p["params_M"] / params - 1) <= tol_params, p
+    assert abs(p["flops_G"] / flops - 1) <= tol_flops, p
