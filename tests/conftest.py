@@ -70,31 +70,48 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def signal_tree(pid: int, signum: int) -> None:
+    for p in [*descendants(pid), pid]:
+        try:
+            os.kill(p, signum)
+        except ProcessLookupError:
+            pass
+
+
+def signal_at_first_checkpoint(proc: subprocess.Popen, out: Path, signum: int,
+                               timeout: float = 120) -> None:
+    """Wait for the condition -- `out/checkpoint.pt` exists, so the run is past its first epoch --
+    then freeze `proc` and every process below it, send `signum` to `proc` (SIGKILL: to all of
+    them) and let them go on: a catchable signal is pending before the run can take another step,
+    however loaded the machine. Fails if the run ended before the checkpoint appeared or before it
+    was frozen (give it more epochs than the one it checkpoints after)."""
+    import signal
+    import time
+
+    deadline = time.time() + timeout
+    while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    signal_tree(proc.pid, signal.SIGSTOP)  # freeze first, so nothing moves on meanwhile
+    running = proc.poll() is None
+    if signum == signal.SIGKILL:
+        signal_tree(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signum)
+        signal_tree(proc.pid, signal.SIGCONT)
+    assert running and (out / "checkpoint.pt").exists(), f"{proc.args} ended before it was signalled"
+
+
 def kill_after_first_checkpoint(args: list, out: Path, timeout: float = 120,
                                 launcher: tuple = (sys.executable, "-m", "autoreid.cli")) -> None:
     """Start `autoreid *args` (which writes `out/checkpoint.pt` after each epoch) and SIGKILL it and
     every process below it (torchrun and its workers too) as soon as the first checkpoint appears;
     fails if the run got to its end first."""
     import signal
-    import time
 
     proc = subprocess.Popen([*launcher, *map(str, args)], cwd=ROOT, stderr=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + timeout
-    while not (out / "checkpoint.pt").exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.02)
-    for pid in [*descendants(proc.pid), proc.pid]:
-        try:
-            os.kill(pid, signal.SIGSTOP)  # freeze first, so nothing moves on while we kill
-        except ProcessLookupError:
-            pass
-    for pid in [*descendants(proc.pid), proc.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    signal_at_first_checkpoint(proc, out, signal.SIGKILL, timeout)
     proc.wait()
-    assert (out / "checkpoint.pt").exists(), f"{args[0]} finished before it could be killed"
 
 
 def slice_params(results: str = "results/slice") -> dict:

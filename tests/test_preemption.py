@@ -1,11 +1,9 @@
 """SIGTERM (a scheduler's warning before it kills or preempts a job): search and train write a
 checkpoint mid-epoch, exit with 143, and the rerun resumes to exactly the uninterrupted result."""
 import json
-import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
@@ -13,7 +11,7 @@ import torch
 import autoreid.runtime
 from autoreid.search.search import SearchConfig, search
 from autoreid.train.train import TrainConfig, train
-from conftest import ROOT
+from conftest import ROOT, signal_at_first_checkpoint
 
 
 def signal_at(monkeypatch, module, epoch: int, step: int, signum=signal.SIGTERM) -> None:
@@ -23,7 +21,7 @@ def signal_at(monkeypatch, module, epoch: int, step: int, signum=signal.SIGTERM)
         def step(self, e, s, images, **values):
             super().step(e, s, images, **values)
             if (e, s) == (epoch, step):
-                os.kill(os.getpid(), signum)
+                signal.raise_signal(signum)  # in this thread: handled before step() returns
 
     monkeypatch.setattr(module, "Progress", Signalling)
 
@@ -83,14 +81,11 @@ def test_search_stops_on_sigusr1_and_resumes_to_the_same_alphas(market, tmp_path
 def test_cli_writes_a_checkpoint_on_sigterm(market, tmp_path):
     """A real SIGTERM from outside, as SLURM sends it: exit 143, a checkpoint, a resumed rerun."""
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2",
-                        "embedding=16", "epochs=3"] for x in ("--set", s)]
+                        "embedding=16", "epochs=4"] for x in ("--set", s)]
     cmd = [sys.executable, "-m", "autoreid.cli", "search", "--split", str(market["split"]),
            "--threads", "1", "--device", "cpu", "--out", str(tmp_path), *sets]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (tmp_path / "checkpoint.pt").exists() and time.time() < deadline:
-        time.sleep(0.02)  # epoch 1 is done: the run is in epoch 2 of 3
-    proc.send_signal(signal.SIGTERM)
+    signal_at_first_checkpoint(proc, tmp_path, signal.SIGTERM)  # epoch 1 done, in epoch 2 of 4
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 143, err
     assert "SIGTERM: stopping after this step" in err and "rerun the same command" in err

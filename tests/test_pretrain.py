@@ -5,13 +5,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 import torch
 
 from autoreid.errors import UserError
-from conftest import ROOT, assert_user_error, kill_after_first_checkpoint, run_cli
+from conftest import ROOT, assert_user_error, kill_after_first_checkpoint, run_cli, signal_at_first_checkpoint
 
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
             "-m", "autoreid.cli")
@@ -62,10 +61,7 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     proc = subprocess.Popen([*TORCHRUN, *map(str, [*args, "--out", out])], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    while not (out / "checkpoint.pt").exists() and time.time() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGTERM)
+    signal_at_first_checkpoint(proc, out, signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "stopping after this step" in err, err[-2000:]
     assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] >= 1

@@ -2,14 +2,12 @@
 `snakemake --unlock`, the rerun with --rerun-incomplete redoes the search job, which resumes from its checkpoint and ends with the
 alphas of an uninterrupted run."""
 import json
-import os
 import signal
 import subprocess
-import time
 
 import yaml
 
-from conftest import ROOT, descendants, slice_params
+from conftest import ROOT, signal_at_first_checkpoint, slice_params
 
 ALPHAS = "results/slice/search/market1501/baseline/run1/alphas.json"
 
@@ -29,15 +27,7 @@ def test_killed_snakemake_reruns_incomplete_search_and_resumes(tmp_path):
     proc = subprocess.Popen(["snakemake", "-s", str(ROOT / "Snakefile"), ALPHAS, "--cores", "1",
                              "--configfile", "slice.yaml"], cwd=tmp_path, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    for sig in (signal.SIGSTOP, signal.SIGKILL):
-        for pid in [*descendants(proc.pid), proc.pid]:
-            try:
-                os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
+    signal_at_first_checkpoint(proc, checkpoint.parent, signal.SIGKILL, timeout=300)
     proc.wait()
     assert checkpoint.exists() and not (tmp_path / ALPHAS).exists()
 
