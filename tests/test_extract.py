@@ -36,3 +36,104 @@ def test_extract_in_eval_mode_deterministic_and_in_manifest_order(market, tmp_pa
             expected = model.eval()(x)["g"].numpy()
         np.testing.assert_allclose(a[name].features[-3:], expected, rtol=1e-4, atol=1e-5)
         model.train()
+
+
+def write_h5(path, groups: dict) -> str:
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        for name, data in groups.items():
+            f.create_dataset(name, data=data)
+    return str(path)
+
+
+def good(n_query=2, n_gallery=3, dim=4) -> dict:
+    out = {}
+    for g, n in (("query", n_query), ("gallery", n_gallery)):
+        out.update({f"{g}/features": np.zeros((n, dim), np.float32), f"{g}/pids": np.arange(n),
+                    f"{g}/camids": np.zeros(n, np.int64), f"{g}/paths": [f"{g}{i}.jpg" for i in range(n)]})
+    return out
+
+
+def bad(**changes) -> dict:
+    d = good()
+    for k, v in changes.items():
+        k = k.replace("__", "/")
+        if v is None:
+            del d[k]
+        else:
+            d[k] = v
+    return d
+
+
+BAD = {
+    "missing group 'gallery'": {k: v for k, v in good().items() if k.startswith("query")},
+    "query/pids is missing": bad(query__pids=None),
+    "query/paths is missing": bad(query__paths=None),
+    "gallery/features must be a non-empty float N x D array": bad(gallery__features=np.zeros(3, np.float32)),
+    "query/features must be a non-empty float N x D array": bad(query__features=np.zeros((2, 4), np.int64)),
+    "query and gallery features have different dimensions (4 vs 5)":
+        bad(gallery__features=np.zeros((3, 5), np.float32)),
+    "gallery/camids must be 3 integers": bad(gallery__camids=np.zeros(2, np.int64)),
+    "query/pids must be 2 integers": bad(query__pids=np.zeros(2, np.float32)),
+    "gallery/paths must have 3 entries": bad(gallery__paths=["a.jpg"]),
+    "query/features contains NaN or inf": bad(query__features=np.full((2, 4), np.inf, np.float32)),
+}
+
+
+def test_features_files_that_break_the_contract_name_the_file_and_the_problem(tmp_path):
+    import pytest
+
+    from autoreid.errors import UserError
+
+    for i, (message, groups) in enumerate(BAD.items()):
+        path = write_h5(tmp_path / f"{i}.h5", groups)
+        with pytest.raises(UserError) as e:
+            read_features(path)
+        assert str(e.value) == f"{path}: {message}"
+    missing, text = tmp_path / "none.h5", tmp_path / "text.h5"
+    text.write_text("not hdf5")
+    for path, message in ((missing, "features file not found"), (text, "not an HDF5 file")):
+        with pytest.raises(UserError) as e:
+            read_features(path)
+        assert str(e.value) == f"{path}: {message}"
+
+
+def test_features_round_trip_in_the_contract_types(tmp_path):
+    import h5py
+
+    from autoreid.evaluate.features import FeatureSet, write_features
+
+    sets = {"query": FeatureSet(np.arange(6).reshape(2, 3) / 7, [3, 4], [0, 1], ["q/é.jpg", "q/2.jpg"]),
+            "gallery": FeatureSet(np.ones((1, 3)), [5], [2], ["g/1.jpg"])}
+    write_features(tmp_path / "f.h5", sets, {"model": "m.pt"})
+    with h5py.File(tmp_path / "f.h5") as f:
+        assert f["query/features"].dtype == np.float32 and f["query/pids"].dtype == np.int64
+        assert f["gallery/camids"].dtype == np.int64 and f.attrs["model"] == "m.pt"
+    back = read_features(tmp_path / "f.h5")
+    assert back["query"].paths == ["q/é.jpg", "q/2.jpg"] and back["gallery"].pids.tolist() == [5]
+    np.testing.assert_allclose(back["query"].features, np.arange(6).reshape(2, 3) / 7, rtol=1e-6)
+    assert back["query"].camids.tolist() == [0, 1] and back["query"].features.dtype == np.float32
+
+
+def test_pixels_are_the_normalised_images_flattened(market):
+    from autoreid.data.images import normalize
+    from autoreid.evaluate.features import pixels
+
+    rows = [r for r in read_manifest(market["manifest"]) if r.split == "query"]
+    images = ImageSet(rows, 16, 8)
+    raw = torch.from_numpy(images.source.read(list(range(len(rows)))))
+    np.testing.assert_allclose(pixels(images, batch_size=3), normalize(raw).flatten(1).numpy(), rtol=1e-6)
+
+
+def test_a_manifest_without_query_images(market, tmp_path):
+    import pytest
+
+    from autoreid.data.manifest import write_manifest
+    from autoreid.errors import UserError
+
+    rows = [r for r in read_manifest(market["manifest"]) if r.split != "query"]
+    write_manifest(rows, tmp_path / "m.csv")
+    with pytest.raises(UserError, match=r"m.csv: no 'query' images"):
+        extract(str(tmp_path / "m.csv"), lambda images: np.zeros((len(images), 2)), str(tmp_path / "f.h5"),
+                {}, 16, 8)

@@ -89,3 +89,16 @@ def test_retrieval_loss_weights_softmax_by_lambda_and_triplet_by_one_minus_lambd
 def test_unknown_objective():
     with pytest.raises(ValueError, match="objective"):
         objective_loss({"f": F, "g": G, "logits": LOGITS}, Y, "contrastive")
+
+
+def test_the_paper_defaults_margin_0_3_and_lambda_0_5():
+    assert batch_hard_triplet(F, Y).item() == pytest.approx(LT_F, rel=1e-6)
+    out = {"f": F, "g": G, "logits": LOGITS}
+    assert objective_loss(out, Y, "retrieval").item() == pytest.approx(0.5 * LS + 0.5 * LT_F, rel=1e-6)
+
+
+def test_a_batch_without_any_positive_pair_gives_zero_and_no_gradient():
+    f = torch.tensor([[0.0], [1.0], [5.0]], requires_grad=True)
+    loss = batch_hard_triplet(f, torch.tensor([0, 1, 2]), 0.3)
+    loss.backward()
+    assert loss.item() == 0.0 and torch.equal(f.grad, torch.zeros_like(f))

@@ -91,7 +91,8 @@ def embed(model: torch.nn.Module, images: ImageSet, feature: str, device: torch.
 
 def pixels(images: ImageSet, batch_size: int = 512) -> np.ndarray:
     """The raw-pixel reference: each image resized and flattened, normalised like a network input."""
-    return torch.cat([x.flatten(1) for x, _ in images.batches(sequential(len(images), batch_size))]
+    # clone: a batch's buffer is reused two batches later
+    return torch.cat([x.flatten(1).clone() for x, _ in images.batches(sequential(len(images), batch_size))]
                      ).numpy()
 
 
