@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autoreid.experiments import LABELS, SEARCH_BENCHMARK, Paths
+from autoreid.experiments import LABELS, SEARCH_BENCHMARK, Paths, searched_rows
 from autoreid.io import read_json, read_yaml
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
@@ -17,10 +17,12 @@ def _plain(params: dict, arch: str, selection: dict) -> str:
 
 def inputs(params: dict) -> list[str]:
     """Every file `build` reads. The rows of selected names (and Auto-ReID's) read the Table 1 run
-    the selection chose, whose metrics `select` needed before it wrote the selection."""
+    the selection chose, which is known only once `select` has run: all searched Table 1 runs are
+    declared."""
     paths, t = Paths(params["results"]), params["table4"]
     scratch = params["table1"]["setting"]
-    plain = [a for a in t["archs"] if a not in ("AutoReID", "Baseline")]
+    plain = [a for a in t["archs"] if a not in ("AutoReID", "Baseline")] + [
+        r.arch for r in searched_rows(params)]
     return ([f"{paths.evaluate(SEARCH_BENCHMARK, t['setting'], a)}/metrics.json" for a in t["archs"]]
             + [f"{paths.evaluate(SEARCH_BENCHMARK, scratch, a)}/metrics.json" for a in plain]
             + [paths.profile(a, "pcb") for a in t["archs"]]
