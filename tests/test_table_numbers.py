@@ -80,7 +80,7 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
              "baseline_reid": "Baseline + ReID Search Space",
              "retrieval_reid": "Retrieval + ReID Search Space"}
     rows1 = [(names[a], a) for a in t1["resnets"] + t1["published"]]
-    rows1 += [(f"{names[v]} (run {r})", f"{v}-run{r}") for v in t1["variants"]
+    rows1 += [(f"{names.get(v, v)} (run {r})", f"{v}-run{r}") for v in t1["variants"]
               for r in range(1, t1["runs"] + 1)]
     table1 = {}
     for label, arch in rows1:
@@ -144,9 +144,9 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     return {1: table1, 2: table2, 3: table3, 4: table4, 5: table5, 6: table6}
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    base = tmp_path_factory.mktemp("tables")
+def build(base: Path, *numbers: int):
+    """Fake results under `base`, then `autoreid tables` for `numbers` (each test builds its own:
+    a mutation tool then sees which test reaches which table)."""
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["results"] = str(base / "results")
     w = World(base / "results")
@@ -157,8 +157,8 @@ def built(tmp_path_factory):
     (base / "results" / "select").mkdir(parents=True)
     (base / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(select))
     (base / "params.yaml").write_text(yaml.safe_dump(params))
-    assert main(["tables", "--params", str(base / "params.yaml"), "--table", "1", "2", "3", "4", "5",
-                 "6", "--out", str(base / "tables")]) == 0
+    assert main(["tables", "--params", str(base / "params.yaml"), "--table", *map(str, numbers),
+                 "--out", str(base / "tables")]) == 0
     return base / "tables", expected, params, w
 
 
@@ -169,8 +169,8 @@ def markdown_rows(path: Path) -> list[dict[str, str]]:
 
 
 @pytest.mark.parametrize("number", range(1, 7))
-def test_every_number_is_its_files_value(built, number):
-    folder, expected, _, _ = built
+def test_every_number_is_its_files_value(tmp_path, number):
+    folder, expected, _, _ = build(tmp_path, number)
     csv = pd.read_csv(folder / f"table{number}.csv")
     md = markdown_rows(folder / f"table{number}.md")
     assert len(md) == len(csv)
@@ -189,8 +189,8 @@ def test_every_number_is_its_files_value(built, number):
             assert md[i][column] == rounded(value), (number, label, column)
 
 
-def test_the_paper_columns_quote_the_paper(built):
-    folder, _, _, _ = built
+def test_the_paper_columns_quote_the_paper(tmp_path):
+    folder, _, _, _ = build(tmp_path, 1, 3, 4, 5, 6)
     t1, t3, t4 = (pd.read_csv(folder / f"table{n}.csv") for n in (1, 3, 4))
     t5, t6 = (pd.read_csv(folder / f"table{n}.csv") for n in (5, 6))
 
@@ -208,11 +208,11 @@ def test_the_paper_columns_quote_the_paper(built):
 
 
 @pytest.mark.parametrize("number", range(1, 7))
-def test_each_table_declares_exactly_the_files_it_reads(built, number):
+def test_each_table_declares_exactly_the_files_it_reads(tmp_path, number):
     """What `inputs` returns is what the Snakefile asks for before the table rule runs."""
     from autoreid import tables
 
-    _, _, params, w = built
+    _, _, params, w = build(tmp_path, number)
     root = params["results"] + "/"
     declared = [p.removeprefix(root) for p in tables.inputs(params, number)]
     expected = w.reads[number] | ({"select/selection.yaml"} if number >= 3 else set())
@@ -222,3 +222,58 @@ def test_each_table_declares_exactly_the_files_it_reads(built, number):
                      for r in range(1, t1["runs"] + 1)}
     assert set(declared) == expected
     assert len(declared) == len(set(declared))
+
+
+PAPER_COLUMNS = {  # table -> the order of the paper module's tuples
+    1: ["paper mAP", "paper R1", "paper R5", "paper R10", "paper Params", "paper FLOPs"],
+    3: ["Backbone", "paper Params", "paper R1", "paper mAP"],
+    4: ["paper mAP", "paper R1", "paper Params", "paper FLOPs"],
+    5: ["paper Labeled R1", "paper Labeled mAP", "paper Detected R1", "paper Detected mAP"],
+    6: ["paper R1", "paper R5", "paper R10", "paper mAP"],
+}
+
+
+def same(a, b) -> bool:
+    missing = (lambda v: v is None or (isinstance(v, float) and v != v))
+    return (missing(a) and missing(b)) or str(a) == str(b) or a == b
+
+
+@pytest.mark.parametrize("number", [1, 3, 4, 5, 6])
+def test_paper_columns_of_every_row_and_the_quoted_rows(tmp_path, number):
+    from autoreid.tables import paper
+
+    folder, expected, _, _ = build(tmp_path, number)
+    df = pd.read_csv(folder / f"table{number}.csv", dtype={"paper Params": str})
+    key = "Method" if "Method" in df.columns else "Architecture"
+    reference = {1: paper.TABLE1, 3: paper.TABLE3, 4: paper.TABLE4, 5: paper.TABLE5, 6: paper.TABLE6}[number]
+    quoted = {f"{k} (quoted)": v for k, v in reference.items() if k not in expected[number]}
+    labels = set(expected[number]) | (set(quoted) if number in (3, 5, 6) else set())
+    assert set(df[key]) == labels
+    for _, row in df.iterrows():
+        label = row[key]
+        ref = reference.get(label) or quoted.get(label)
+        if ref is None:  # ours only (the raw-pixel reference row)
+            assert all(same(row[c], None) for c in PAPER_COLUMNS[number] if c != "Backbone"), label
+            continue
+        for column, value in zip(PAPER_COLUMNS[number], ref):
+            if number == 3 and column == "Backbone" and label in expected[3]:
+                value = "searched"
+            assert same(row[column], value), (number, label, column, row[column], value)
+
+
+def test_a_searched_variant_the_paper_has_not_gets_empty_paper_columns(tmp_path):
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["search_variants"]["retrieval_reid_lam08"] = {"space": "reid", "objective": "retrieval",
+                                                         "lam": 0.8}
+    params["table1"]["variants"].append("retrieval_reid_lam08")
+    params["results"] = str(tmp_path / "results")
+    w = World(tmp_path / "results")
+    expected = expected_tables(params, w)[1]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    assert main(["tables", "--params", str(tmp_path / "params.yaml"), "--table", "1", "--out",
+                 str(tmp_path)]) == 0
+    df = pd.read_csv(tmp_path / "table1.csv")
+    new = df[df["Architecture"] == "retrieval_reid_lam08 (run 2)"].iloc[0]
+    assert new["mAP"] == pytest.approx(expected["retrieval_reid_lam08 (run 2)"]["mAP"])
+    assert all(same(new[c], None) for c in PAPER_COLUMNS[1])
+    assert df[df["Architecture"] == "ResNet-18"].iloc[0]["paper mAP"] == 66.0

@@ -1,0 +1,54 @@
+"""How a table is written: numbers rounded (one decimal, two below 1), missing values as an en
+dash, LaTeX (booktabs) escaped, Markdown with its title and notes, CSV with the full values."""
+import math
+
+import pandas as pd
+
+from autoreid.tables.render import to_latex, to_markdown, write_table
+
+DF = pd.DataFrame({"Method": ["A & B_1", "C #2"], "mAP": [71.234, 0.456], "Params": [None, 3.0],
+                   "paper": ["–", "12%"]})
+
+
+def test_latex_booktabs_escaped_and_rounded():
+    assert to_latex(DF, "Cap: x_y & z", "tab:t") == "\n".join([
+        r"\begin{table}[t]", r"\centering", r"\small", r"\begin{tabular}{lrrr}", r"\toprule",
+        r"Method & mAP & Params & paper \\", r"\midrule",
+        r"A \& B\_1 & 71.2 & -- & -- \\", r"C \#2 & 0.46 & 3.0 & 12\% \\",
+        r"\bottomrule", r"\end{tabular}", r"\caption{Cap: x\_y \& z}", r"\label{tab:t}",
+        r"\end{table}", ""])
+
+
+def test_latex_escapes_backslashes_first():
+    df = pd.DataFrame({"a_b": ["x\\y"]})
+    assert r"x\textbackslash{}y \\" in to_latex(df, "c", "l") and r"a\_b \\" in to_latex(df, "c", "l")
+
+
+def test_markdown_title_table_and_notes():
+    assert to_markdown(DF, "Title", ["note one", "note two"]) == "\n".join([
+        "# Title", "",
+        "| Method   | mAP   | Params   | paper   |",
+        "|----------|-------|----------|---------|",
+        "| A & B_1  | 71.2  | –        | –       |",
+        "| C #2     | 0.46  | 3.0      | 12%     |",
+        "", "- note one", "- note two", ""])
+
+
+def test_rounding_rule():
+    df = pd.DataFrame({"v": [0.0, 0.994, 0.996, 1.0, 12.349, 12.351, -3.26, float("nan")],
+                       "n": [1, 2, 3, 4, 5, 6, 7, 8]})
+    md = to_markdown(df, "t", [])
+    cells = [line.split("|")[1].strip() for line in md.splitlines()[4:12]]
+    assert cells == ["0.0", "0.99", "1.00", "1.0", "12.3", "12.4", "-3.3", "–"]
+    assert [line.split("|")[2].strip() for line in md.splitlines()[4:12]] == list("12345678")
+
+
+def test_write_table_writes_three_formats(tmp_path):
+    written = write_table(DF, tmp_path / "table9", "Title", ["a note"], "tab:9")
+    assert written == [str(tmp_path / f"table9{ext}") for ext in (".md", ".tex", ".csv")]
+    assert (tmp_path / "table9.md").read_text() == to_markdown(DF, "Title", ["a note"])
+    assert (tmp_path / "table9.tex").read_text() == to_latex(DF, "Title. a note", "tab:9")
+    back = pd.read_csv(tmp_path / "table9.csv")
+    assert list(back.columns) == list(DF.columns) and back["mAP"][0] == 71.234
+    assert math.isnan(back["Params"][0]) and back["Method"][1] == "C #2"
+    assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written left behind
