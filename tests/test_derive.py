@@ -37,3 +37,20 @@ def test_derive_makes_a_full_genotype():
     g = derive(uniform, uniform, OPS, meta={"space": "standard"})
     assert len(g.normal) == len(g.reduce) == 8 and g.normal_concat == (2, 3, 4, 5)
     assert all(op != "none" for op, _, _ in g.normal + g.reduce)
+
+
+def test_ties_between_ops_go_to_the_earlier_op_and_weights_are_rounded():
+    weights = [row(sep_conv_3x3=0.3, dil_conv_3x3=0.3), row(skip_connect=0.123456)] + [row()] * 12
+    cell = derive_cell(weights, OPS)  # the default: 4 nodes
+    assert len(cell) == 8
+    assert cell[0] == ("sep_conv_3x3", 0, 0.3) and cell[1] == ("skip_connect", 1, 0.1235)
+
+
+def test_derive_passes_nodes_concat_and_meta():
+    three = [[1 / len(OPS)] * len(OPS)] * 9  # 3 nodes: 2 + 3 + 4 edges
+    g = derive(three, three, OPS, nodes=3)
+    assert len(g.normal) == len(g.reduce) == 6
+    assert g.normal_concat == g.reduce_concat == (2, 3, 4) and g.meta == {}
+    four = [[1 / len(OPS)] * len(OPS)] * 14
+    assert derive(four, four, OPS).reduce_concat == (2, 3, 4, 5)
+    assert derive(four, four, OPS, meta={"space": "standard"}).meta == {"space": "standard"}

@@ -1,5 +1,7 @@
 """Feature extraction: the model in eval mode (batch-norm statistics untouched, no dropout),
 deterministic, and features aligned with the manifest's query and gallery rows."""
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -17,11 +19,15 @@ def test_extract_in_eval_mode_deterministic_and_in_manifest_order(market, tmp_pa
     def encode(images):
         return embed(model, images, "g", torch.device("cpu"), batch_size=5)
 
-    counts = extract(str(market["manifest"]), encode, str(tmp_path / "a.h5"), {}, 32, 16)
+    counts = extract(str(market["manifest"]), encode, str(tmp_path / "a.h5"), {"model": "m.pt"}, 32, 16)
     assert all(torch.equal(v, before[k]) for k, v in model.state_dict().items())  # stats untouched
     extract(str(market["manifest"]), encode, str(tmp_path / "b.h5"), {}, 32, 16)
 
     a, b = read_features(tmp_path / "a.h5"), read_features(tmp_path / "b.h5")
+    import h5py
+
+    with h5py.File(tmp_path / "a.h5") as f:
+        assert f.attrs["model"] == "m.pt"
     records = read_manifest(market["manifest"])
     for name in ("query", "gallery"):
         rows = [r for r in records if r.split == name]
@@ -104,12 +110,15 @@ def test_features_round_trip_in_the_contract_types(tmp_path):
 
     from autoreid.evaluate.features import FeatureSet, write_features
 
-    sets = {"query": FeatureSet(np.arange(6).reshape(2, 3) / 7, [3, 4], [0, 1], ["q/é.jpg", "q/2.jpg"]),
-            "gallery": FeatureSet(np.ones((1, 3)), [5], [2], ["g/1.jpg"])}
+    ints = np.array([3, 4], np.int32)
+    sets = {"query": FeatureSet(np.arange(6).reshape(2, 3) / 7, ints, ints - 3, ["q/é.jpg", "q/2.jpg"]),
+            "gallery": FeatureSet(np.ones((1, 3)), np.array([5], np.int16), [2], ["g/1.jpg"])}
     write_features(tmp_path / "f.h5", sets, {"model": "m.pt"})
     with h5py.File(tmp_path / "f.h5") as f:
         assert f["query/features"].dtype == np.float32 and f["query/pids"].dtype == np.int64
-        assert f["gallery/camids"].dtype == np.int64 and f.attrs["model"] == "m.pt"
+        assert f["query/camids"].dtype == np.int64 and f["gallery/pids"].dtype == np.int64
+        assert h5py.check_string_dtype(f["query/paths"].dtype).encoding == "utf-8"
+        assert f.attrs["model"] == "m.pt"
     back = read_features(tmp_path / "f.h5")
     assert back["query"].paths == ["q/é.jpg", "q/2.jpg"] and back["gallery"].pids.tolist() == [5]
     np.testing.assert_allclose(back["query"].features, np.arange(6).reshape(2, 3) / 7, rtol=1e-6)
@@ -137,3 +146,30 @@ def test_a_manifest_without_query_images(market, tmp_path):
     with pytest.raises(UserError, match=r"m.csv: no 'query' images"):
         extract(str(tmp_path / "m.csv"), lambda images: np.zeros((len(images), 2)), str(tmp_path / "f.h5"),
                 {}, 16, 8)
+
+
+def test_extract_reads_the_image_store_when_given(market, tmp_path):
+    """With --store the images come from the store alone (here the files are gone)."""
+    import shutil
+
+    from autoreid.data.manifest import write_manifest
+    from autoreid.data.store import pack
+    from autoreid.evaluate.features import pixels
+
+    rows = [r for r in read_manifest(market["manifest"]) if r.split in ("query", "gallery")]
+    copies = []
+    for r in rows:
+        target = tmp_path / "images" / r.split / Path(r.path).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(r.path, target)
+        copies.append(type(r)(str(target), r.pid, r.camid, r.split))
+    write_manifest(copies, tmp_path / "manifest.csv")
+    from_files = extract(str(tmp_path / "manifest.csv"), pixels, str(tmp_path / "files.h5"), {}, 16, 8)
+    pack(read_manifest(tmp_path / "manifest.csv"), tmp_path / "store.h5", "raw", 16, 8)
+    shutil.rmtree(tmp_path / "images")
+    from_store = extract(str(tmp_path / "manifest.csv"), pixels, str(tmp_path / "store.h5.features"),
+                         {}, 16, 8, store=str(tmp_path / "store.h5"))
+    assert from_store == from_files
+    a, b = read_features(tmp_path / "files.h5"), read_features(tmp_path / "store.h5.features")
+    for name in ("query", "gallery"):
+        np.testing.assert_array_equal(a[name].features, b[name].features)

@@ -73,3 +73,42 @@ def test_rerank_through_the_cli(market, tmp_path):
     plain, rk = (json.loads((tmp_path / n).read_text()) for n in ("plain.json", "rk.json"))
     assert rk["rerank"] == {"k1": 20, "k2": 6, "lambda": 0.3} and "rerank" not in plain
     assert plain["mAP"] != rk["mAP"] and 0 <= rk["mAP"] <= 1
+
+
+@pytest.mark.parametrize("block", [7, 16, 2048])
+def test_neighbours_in_blocks_against_brute_force(block):
+    """Top-k lists (itself first) and each row's largest distance, whatever the block size; the
+    distances here are all below 1, so no clamp or normaliser can hide behind 1."""
+    import torch
+
+    from autoreid.evaluate.rerank import neighbours
+
+    rng = np.random.default_rng(block)
+    x = torch.as_tensor(0.05 * rng.normal(size=(50, 6)), dtype=torch.float32)
+    sq = x.pow(2).sum(1)
+    top, row_max = neighbours(x, sq, 5, block=block)
+    d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(2).numpy()
+    assert d.max() < 1
+    expected = np.argsort(d + np.diag(np.full(50, -1.0)), axis=1, kind="stable")[:, :5]
+    assert (top[:, 0] == np.arange(50)).all()
+    assert np.array_equal(np.sort(top, 1), np.sort(expected, 1))
+    np.testing.assert_allclose(row_max, d.max(1), rtol=1e-4)
+
+
+@pytest.mark.parametrize("scale,k2,dtype", [(0.02, 2, np.float32), (1.0, 6, np.float64)])
+def test_small_distances_k2_of_two_and_float64_inputs(scale, k2, dtype):
+    rng = np.random.default_rng(4)
+    centers = rng.normal(size=(8, 6))
+    labels = rng.integers(0, 8, 90)
+    feats = (scale * (centers[labels] + 0.6 * rng.normal(size=(90, 6)))).astype(dtype)
+    qf, gf = feats[:30], feats[30:]
+    got = k_reciprocal(qf, gf, 8, k2, 0.3)(0, 30).numpy()
+    assert np.abs(got - dense_rerank(qf, gf, 8, k2, 0.3)).max() < 1e-5
+
+
+def test_defaults_are_the_papers_k1_20_k2_6_lambda_0_3():
+    rng = np.random.default_rng(9)
+    feats = rng.normal(size=(80, 5)).astype(np.float32)
+    qf, gf = feats[:20], feats[20:]
+    got = k_reciprocal(qf, gf)(0, 20).numpy()
+    assert np.abs(got - dense_rerank(qf, gf, 20, 6, 0.3)).max() < 1e-5

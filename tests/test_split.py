@@ -43,3 +43,23 @@ def test_tiny_and_bad_inputs():
             search_split(TRAIN, fraction)
     with pytest.raises(UserError, match="at least 2"):
         search_split(TRAIN[:1], 0.5)
+
+
+def test_defaults_are_half_and_seed_0():
+    assert search_split(TRAIN) == search_split(TRAIN, 0.5, 0)
+    assert Counter(r.split for r in search_split(TRAIN))["train"] == 60
+
+
+def test_extreme_fractions_keep_one_image_on_each_side():
+    twenty = TRAIN[:20]
+    assert Counter(r.split for r in search_split(twenty, 0.01))["train"] == 1
+    assert Counter(r.split for r in search_split(twenty, 0.99))["val"] == 1
+
+
+def test_error_messages():
+    with pytest.raises(UserError) as e:
+        search_split(TRAIN[:1], 0.5)
+    assert str(e.value) == "split: need at least 2 training images"
+    with pytest.raises(UserError) as e:
+        search_split(TRAIN, 1.5)
+    assert str(e.value) == "split: fraction must be in (0, 1), got 1.5"

@@ -277,3 +277,35 @@ def test_a_searched_variant_the_paper_has_not_gets_empty_paper_columns(tmp_path)
     assert new["mAP"] == pytest.approx(expected["retrieval_reid_lam08 (run 2)"]["mAP"])
     assert all(same(new[c], None) for c in PAPER_COLUMNS[1])
     assert df[df["Architecture"] == "ResNet-18"].iloc[0]["paper mAP"] == 66.0
+
+
+TITLES = {1: "Table 1: Market-1501 without ImageNet pre-training",
+          2: "Table 2: search configuration x training configuration (Market-1501, no ImageNet)",
+          3: "Table 3: Market-1501 with ImageNet pre-training",
+          4: "Table 4: searched part-aware cells vs hand-placed PCB heads (Market-1501, no ImageNet)",
+          5: "Table 5: CUHK03 (new protocol), labeled and detected", 6: "Table 6: MSMT17"}
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_titles_and_the_facts_in_the_notes(tmp_path, number):
+    folder, _, params, _ = build(tmp_path, number)
+    md = (folder / f"table{number}.md").read_text()
+    tex = (folder / f"table{number}.tex").read_text()
+    assert md.startswith(f"# {TITLES[number]}\n") and rf"\label{{tab:table{number}}}" in tex
+    notes = "\n".join(line for line in md.splitlines() if line.startswith("- "))
+    assert f"profile `{params['profile']}`" in notes
+    train, prof = params["train"], params["profiling"]
+    facts = {
+        1: [f"C={train['C']}, l={train['layers']}, {train['height']}x{train['width']}, "
+            f"{train['epochs']} epochs", f"C={prof['C']}, l={prof['layers']}, {prof['height']}x"
+            f"{prof['width']} input, {prof['num_classes']}-way classifier"],
+        2: [f"run {params['table2']['run']}"],
+        3: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2",
+            f"rule `{params['select']['rule']}`", "k1=20, k2=6, λ=0.3", "synthetic ImageNet-layout"],
+        4: ["6 horizontal stripes"],
+        5: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`",
+            f"selection rule `{params['select']['rule']}`"],
+        6: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`"],
+    }
+    for fact in facts[number]:
+        assert fact in notes, (fact, notes)
