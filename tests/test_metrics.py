@@ -210,3 +210,80 @@ def test_re_ranked_evaluation_against_brute_force_on_the_dense_reference():
     assert m["cmc"] == pytest.approx(brute_force_cmc(d, qp, qc, gp, gc))
     plain = evaluate(qf, qp, qc, gf, gp, gc)
     assert plain["mAP"] != pytest.approx(m["mAP"])
+
+
+def brute_force_cosine(qf, qp, qc, gf, gp, gc):
+    qn = qf / np.linalg.norm(qf, axis=1, keepdims=True)
+    gn = gf / np.linalg.norm(gf, axis=1, keepdims=True)
+    return brute_force_from_distances(1 - qn @ gn.T, qp, qc, gp, gc), brute_force_cmc(1 - qn @ gn.T, qp, qc, gp, gc)
+
+
+def test_cosine_distance_against_brute_force():
+    rng = np.random.default_rng(11)
+    qf, gf = rng.normal(size=(20, 6)) * rng.uniform(0.1, 5, (20, 1)), rng.normal(size=(70, 6))
+    qp, qc, gp, gc = rng.integers(1, 5, 20), rng.integers(0, 2, 20), rng.integers(0, 5, 70), rng.integers(0, 3, 70)
+    m = evaluate(qf, qp, qc, gf * rng.uniform(0.1, 5, (70, 1)), gp, gc, "cosine")
+    mAP, cmc = brute_force_cosine(qf, qp, qc, gf, gp, gc)
+    assert m["mAP"] == pytest.approx(mAP) and m["cmc"] == pytest.approx(cmc)
+    assert m["metric"] == "cosine" and m["num_gallery"] == 70 and m["num_query"] == 20
+    assert evaluate(qf, qp, qc, gf, gp, gc)["mAP"] != pytest.approx(mAP)  # euclidean differs
+
+
+def test_rank5_and_rank10_are_the_curve_at_5_and_10_and_short_curves():
+    qf, qp, qc, gf, gp, gc = random_problem(3, nq=40, ng=150, dim=3)
+    d = ((qf[:, None, :] - gf[None, :, :]) ** 2).sum(2)
+    cmc = brute_force_cmc(d, qp, qc, gp, gc)
+    m = evaluate(qf, qp, qc, gf, gp, gc)
+    assert (m["rank1"], m["rank5"], m["rank10"]) == pytest.approx((cmc[0], cmc[4], cmc[9]))
+    assert cmc[4] != cmc[5] or cmc[9] != cmc[10] or cmc[4] != cmc[3]  # the ranks are told apart
+    for max_rank in (3, 5):
+        short = evaluate(qf, qp, qc, gf, gp, gc, max_rank=max_rank)
+        assert short["cmc"] == pytest.approx(cmc[:max_rank])
+        assert short["rank5"] == pytest.approx(cmc[min(4, max_rank - 1)])
+        assert short["rank10"] == pytest.approx(cmc[max_rank - 1])
+
+
+def test_junk_queries_are_skipped_and_a_gallery_with_nothing_to_ignore():
+    # query 0 is junk (pid -1): never evaluated, even with junk of another camera in the gallery
+    q, qp, qc = np.array([[0.0], [0.0]], np.float32), np.array([-1, 1]), np.array([0, 0])
+    g = np.array([[0.1], [0.2], [0.3]], np.float32)
+    m = evaluate(q, qp, qc, g, np.array([2, 1, 3]), np.array([1, 1, 1]))  # nothing ignored
+    assert m["num_valid_query"] == 1 and m["mAP"] == pytest.approx(0.5) and m["rank1"] == 0.0
+    m = evaluate(q, qp, qc, np.array([[0.05], [0.2]], np.float32), np.array([-1, 1]), np.array([1, 1]))
+    assert m["num_valid_query"] == 1 and m["mAP"] == pytest.approx(1.0)
+
+
+def test_signed_zeros_and_tiny_distances_tie_and_order_as_floats_do():
+    import torch
+
+    qp, qc = np.array([1, 1]), np.array([0, 0])
+    gp, gc = np.array([1, 2, 1, 2]), np.array([1, 1, 1, 1])
+    d = np.array([[-0.0, 0.0, 1e-8, 2e-8],     # match at -0.0 ties the non-match at +0.0
+                  [2e-8, 1e-8, 3e-8, 1.0]], np.float32)  # tiny, distinct distances
+    m = evaluate(np.zeros((2, 1)), qp, qc, np.zeros((4, 1)), gp, gc,
+                 distance=lambda s, e: torch.from_numpy(d[s:e]))
+    assert m["mAP"] == pytest.approx(brute_force_from_distances(d, qp, qc, gp, gc))
+    assert m["rank1"] == 0.0  # query 0: the tie goes to the non-match; query 1: a non-match first
+
+
+@pytest.mark.parametrize("args,message", [
+    (dict(metric="manhattan"), "unknown metric 'manhattan' (euclidean or cosine)"),
+    (dict(gallery=0), "evaluate: 2 query and 0 gallery features; both must be non-empty"),
+    (dict(query=0), "evaluate: 0 query and 3 gallery features; both must be non-empty"),
+    (dict(nan="g"), "evaluate: the features contain NaN or infinite values"),
+    (dict(nan="q"), "evaluate: the features contain NaN or infinite values"),
+    (dict(no_match=True), "evaluate: no query has a true match in the gallery (same identity, other "
+                          "camera); check pids and camids"),
+])
+def test_user_errors_name_the_problem(args, message):
+    q, g = np.zeros((2, 2), np.float32), np.ones((3, 2), np.float32)
+    qp, gp = np.array([1, 2]), np.array([1, 2, 2]) + (10 if args.get("no_match") else 0)
+    if args.get("nan") == "g":
+        g[1, 0] = np.nan
+    if args.get("nan") == "q":
+        q[0, 1] = np.inf
+    q, qp = q[: args.get("query", 2)], qp[: args.get("query", 2)]
+    g, gp = g[: args.get("gallery", 3)], gp[: args.get("gallery", 3)]
+    with pytest.raises(UserError) as e:
+        evaluate(q, qp, np.zeros(len(q)), g, gp, np.ones(len(g)), args.get("metric", "euclidean"))
+    assert str(e.value) == message

@@ -50,3 +50,10 @@ def test_different_generators_draw_different_batches():
     a = list(PKSampler(labels, 2, 4, torch.Generator().manual_seed(0)))
     b = list(PKSampler(labels, 2, 4, torch.Generator().manual_seed(1)))
     assert a != b
+
+
+def test_fewer_images_than_a_batch_still_make_one_batch_and_the_error_names_p():
+    assert len(PKSampler([0, 1, 1, 2, 2, 2], 3, 4, torch.Generator())) == 1
+    with pytest.raises(ValueError) as e:
+        PKSampler([0, 0, 1], 3, 2, torch.Generator())
+    assert str(e.value) == "P=3 identities per batch but only 2 identities"

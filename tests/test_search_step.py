@@ -64,9 +64,9 @@ def optimizers(model, lr: float):
     return w_params, torch.optim.SGD(w_params, lr), torch.optim.SGD(list(alphas.values()), lr)
 
 
-@pytest.mark.parametrize("objective", ["softmax", "retrieval"])
-def test_omega_steps_on_d_train_and_alpha_on_d_val_after_it(objective):
-    c, lr = cfg(objective=objective), 0.05
+@pytest.mark.parametrize("objective,feature", [("softmax", "f"), ("retrieval", "f"), ("retrieval", "g")])
+def test_omega_steps_on_d_train_and_alpha_on_d_val_after_it(objective, feature):
+    c, lr = cfg(objective=objective, triplet_feature=feature), 0.05
     model = tiny_supernet()
     reference = copy.deepcopy(model)
     train_batch, val_batch = batch(1), batch(2)
@@ -157,3 +157,38 @@ def test_lambda_one_is_the_softmax_search_and_lambda_zero_the_triplet_search():
         _, loss_a = search_step(m, cfg(lam=lam), w_params, w_opt, a_opt, batch(8), (x, y), 0.0)
         assert loss_a == pytest.approx(expected.item(), rel=1e-9)
     assert abs(ls.item() - lt.item()) > 0.1  # the two objectives differ here
+
+
+def test_the_unrolled_step_and_the_finite_differences_move_omega_as_darts_does(monkeypatch):
+    """Each loss the second-order step evaluates, and at which omega: L_train at omega, L_val at
+    omega' = omega - xi dL_train/domega, then L_train at omega +- eps v with v = dL_val/domega'
+    and eps = 0.01 / |v|; omega is restored afterwards."""
+    c, xi = cfg(order="second"), 0.3
+    model = tiny_supernet(seed=5)
+    train_batch, val_batch = batch(6), batch(7)
+    weights, alphas = split_params(model)
+    omega = torch.cat([w.detach().flatten() for w in weights.values()])
+    reference = copy.deepcopy(model)
+    seen, real = [], step._loss
+
+    def spy(m, cfg_, x, y):
+        seen.append((torch.cat([w.detach().flatten() for w in split_params(m)[0].values()]), x))
+        return real(m, cfg_, x, y)
+
+    monkeypatch.setattr(step, "_loss", spy)
+    step._unrolled_alpha_grad(model, c, train_batch, val_batch, xi)
+    assert [x is train_batch[0] for _, x in seen] == [True, False, True, True]
+    assert seen[1][1] is val_batch[0]
+
+    rw, ra = split_params(reference)
+    g_train = grads(loss_of(reference, {**rw, **ra}, *train_batch, c), rw)
+    omega1 = omega - xi * torch.cat([g.flatten() for g in g_train.values()])
+    torch.testing.assert_close(seen[0][0], omega)
+    torch.testing.assert_close(seen[1][0], omega1, rtol=1e-9, atol=1e-12)
+    w1 = {n: w - xi * g for (n, w), g in zip(rw.items(), g_train.values())}
+    v = torch.cat([g.flatten() for g in grads(loss_of(reference, {**w1, **ra}, *val_batch, c), rw).values()])
+    plus, minus = seen[2][0] - omega, seen[3][0] - omega
+    torch.testing.assert_close(plus, step.FD_RADIUS * v / v.norm(), rtol=1e-6, atol=1e-12)
+    torch.testing.assert_close(minus, -plus)
+    torch.testing.assert_close(torch.cat([w.detach().flatten() for w in weights.values()]), omega,
+                               rtol=0, atol=0)
