@@ -3,8 +3,9 @@
 Alternate: a P x K batch of D_train updates the op weights omega (SGD, cosine lr); a P x K batch of
 D_val updates the architecture weights alpha (Adam, step decay). Both steps use the chosen
 objective: `softmax` (Ls: the "Baseline" search) or `retrieval` (Lret = λ Ls + (1-λ) Lt).
-First-order by default; `order: second` uses the DARTS unrolled gradient (finite-difference
-Hessian-vector product, virtual step with the current omega learning rate).
+The step itself is `autoreid.search.step`. First-order by default; `order: second` uses the DARTS
+unrolled gradient (finite-difference Hessian-vector product, virtual step with the current omega
+learning rate).
 A checkpoint is written after every epoch (and mid-epoch on SIGTERM/SIGUSR1); rerunning the same
 command resumes from it, to the same architecture weights as an uninterrupted run on CPU.
 """
