@@ -25,6 +25,15 @@ def test_search_writes_alphas_history_and_log(runs):
     assert [h["epoch"] for h in history["epochs"]] == [1, 2]
     assert history["ops"][-1] == "part_aware"
     assert (out / "log.csv").read_text().startswith("epoch,loss_w,loss_alpha,lr,alpha_lr")
+    import csv
+    import math
+
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    cfg = small()  # omega: cosine from lr to lr_min over the epochs; alpha: Adam lr until 60
+    cosine = [cfg.lr_min + (cfg.lr - cfg.lr_min) * (1 + math.cos(math.pi * e / cfg.epochs)) / 2
+              for e in range(cfg.epochs)]
+    assert [float(r["lr"]) for r in rows] == pytest.approx(cosine)
+    assert [float(r["alpha_lr"]) for r in rows] == [cfg.alpha_lr] * cfg.epochs
     assert (out / "config.yaml").exists()
     assert not (out / "checkpoint.pt").exists()  # removed once the run is complete
 

@@ -40,6 +40,12 @@ def test_extract_and_evaluate_contract(market, trained, tmp_path):
         assert isinstance(f["query/paths"][0], bytes)
     sets = read_features(feats)
     assert sets["query"].features.shape[0] == len(sets["query"].pids)
+    model, _ = load_model(trained / "model.pt")
+    run_cli("extract", "--manifest", market["manifest"], "--checkpoint", trained / "model.pt",
+            "--feature", "g", "--out", tmp_path / "g.h5", check=True)
+    g = read_features(tmp_path / "g.h5")
+    assert sets["query"].features.shape[1] == model.backbone.out_channels  # f: the pooled map
+    assert g["query"].features.shape[1] == 16  # g: the embedding
     proc = run_cli("evaluate", "--features", feats, "--out", tmp_path / "m.json", check=True)
     m = json.loads((tmp_path / "m.json").read_text())
     for key in ("mAP", "mINP", "rank1", "rank5", "rank10"):
@@ -102,9 +108,26 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
     from autoreid.models.build import build
     from autoreid.train.losses import objective_loss
 
+    import autoreid.train.train as module
+
     cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=6,
-                      milestones=(5,), embedding=16, dropout=0.0, lr=0.01)
-    path = train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))
+                      milestones=(5,), embedding=16, dropout=0.0, lr=0.01, lam=0.7, margin=0.4,
+                      triplet_feature="g")
+    calls, real = [], module.objective_loss
+
+    def spy(out, labels, objective, lam, margin, feature):
+        calls.append((objective, lam, margin, feature, len(labels)))
+        return real(out, labels, objective, lam, margin, feature)
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(module, "objective_loss", spy)
+    try:
+        path = train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))
+    finally:
+        monkey.undo()
+    assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8)}  # Lret with the configured λ, margin, feature
+    lrs = [float(line.split(",")[2]) for line in (tmp_path / "log.csv").read_text().splitlines()[1:]]
+    assert lrs == pytest.approx([0.01] * 5 + [0.001])  # x0.1 at the milestone
     trained, spec = load_model(path)
     torch.manual_seed(cfg.seed)
     initial = build(spec)
@@ -113,7 +136,7 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
 
     def loss(model):
         with torch.no_grad():
-            return objective_loss(model.train()(x), y, "retrieval", cfg.lam, cfg.margin).item()
+            return objective_loss(model.train()(x), y, "retrieval", cfg.lam, cfg.margin, "g").item()
 
     assert loss(trained) < 0.8 * loss(initial)
     a, b = initial.state_dict(), trained.state_dict()
