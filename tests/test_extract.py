@@ -85,6 +85,9 @@ BAD = {
     "gallery/paths must have 3 entries": bad(gallery__paths=["a.jpg"]),
     "query/features contains NaN or inf": bad(query__features=np.full((2, 4), np.inf, np.float32)),
 }
+EMPTY = {"query/features must be a non-empty float N x D array":
+         bad(query__features=np.zeros((0, 4), np.float32), query__pids=np.zeros(0, np.int64),
+             query__camids=np.zeros(0, np.int64), query__paths=np.array([], dtype="S1"))}
 
 
 def test_features_files_that_break_the_contract_name_the_file_and_the_problem(tmp_path):
@@ -92,7 +95,7 @@ def test_features_files_that_break_the_contract_name_the_file_and_the_problem(tm
 
     from autoreid.errors import UserError
 
-    for i, (message, groups) in enumerate(BAD.items()):
+    for i, (message, groups) in enumerate([*BAD.items(), *EMPTY.items()]):
         path = write_h5(tmp_path / f"{i}.h5", groups)
         with pytest.raises(UserError) as e:
             read_features(path)
@@ -123,6 +126,7 @@ def test_features_round_trip_in_the_contract_types(tmp_path):
     assert back["query"].paths == ["q/é.jpg", "q/2.jpg"] and back["gallery"].pids.tolist() == [5]
     np.testing.assert_allclose(back["query"].features, np.arange(6).reshape(2, 3) / 7, rtol=1e-6)
     assert back["query"].camids.tolist() == [0, 1] and back["query"].features.dtype == np.float32
+    assert back["query"].pids.dtype == back["gallery"].camids.dtype == np.int64
 
 
 def test_pixels_are_the_normalised_images_flattened(market):

@@ -44,10 +44,10 @@ def test_rounding_rule():
 
 
 def test_write_table_writes_three_formats(tmp_path):
-    written = write_table(DF, tmp_path / "table9", "Title", ["a note"], "tab:9")
+    written = write_table(DF, tmp_path / "table9", "Title", ["a note.", "Another."], "tab:9")
     assert written == [str(tmp_path / f"table9{ext}") for ext in (".md", ".tex", ".csv")]
-    assert (tmp_path / "table9.md").read_text() == to_markdown(DF, "Title", ["a note"])
-    assert (tmp_path / "table9.tex").read_text() == to_latex(DF, "Title. a note", "tab:9")
+    assert (tmp_path / "table9.md").read_text() == to_markdown(DF, "Title", ["a note.", "Another."])
+    assert (tmp_path / "table9.tex").read_text() == to_latex(DF, "Title. a note. Another.", "tab:9")
     back = pd.read_csv(tmp_path / "table9.csv")
     assert list(back.columns) == list(DF.columns) and back["mAP"][0] == 71.234
     assert math.isnan(back["Params"][0]) and back["Method"][1] == "C #2"

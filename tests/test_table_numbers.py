@@ -114,13 +114,13 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
 
     table4 = {}
     w.table = 4
-    plain = {"DARTS_V2": "DARTS_V2", "GDAS_V1": "GDAS_V1", "Baseline": SELECTION["Baseline"]}
     label4 = {"DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "Baseline": "Baseline"}
     for arch in params["table4"]["archs"]:
+        plain = SELECTION.get(arch, arch)  # the selected Baseline: the Table 1 run it names
         for label, file, profile in (
-                (label4[arch], f"evaluate/market1501/scratch/{plain[arch]}/metrics.json",
+                (label4.get(arch, arch), f"evaluate/market1501/scratch/{plain}/metrics.json",
                  w.profile(arch)),
-                (label4[arch] + "+PCB", f"evaluate/market1501/pcb/{arch}/metrics.json",
+                (label4.get(arch, arch) + "+PCB", f"evaluate/market1501/pcb/{arch}/metrics.json",
                  w.profile(arch, "pcb"))):
             m = w.metrics(file)
             table4[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
@@ -261,22 +261,74 @@ def test_paper_columns_of_every_row_and_the_quoted_rows(tmp_path, number):
             assert same(row[column], value), (number, label, column, row[column], value)
 
 
-def test_a_searched_variant_the_paper_has_not_gets_empty_paper_columns(tmp_path):
+def test_rows_the_paper_has_not_get_empty_paper_columns(tmp_path):
+    """A fourth Table 1 variant, a fifth Table 2 search and training setting, and a released cell
+    without a label in Table 4: ours filled in, the paper's columns empty."""
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["search_variants"]["retrieval_reid_lam08"] = {"space": "reid", "objective": "retrieval",
                                                          "lam": 0.8}
     params["table1"]["variants"].append("retrieval_reid_lam08")
+    params["table2"]["searches"].append("retrieval_reid_lam08")
+    params["train_settings"]["C6"] = {"C": 6}
+    params["table2"]["settings"].append("C6")
+    params["table4"]["archs"].append("BASELINE")
     params["results"] = str(tmp_path / "results")
     w = World(tmp_path / "results")
-    expected = expected_tables(params, w)[1]
+    expected = expected_tables(params, w)
+    select = {"rule": "best_map", **{k: {"arch": a, "genotype": "g", "mAP": .5, "rank1": .5}
+                                     for k, a in SELECTION.items()}}
+    (tmp_path / "results" / "select").mkdir(parents=True)
+    (tmp_path / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(select))
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    assert main(["tables", "--params", str(tmp_path / "params.yaml"), "--table", "1", "--out",
-                 str(tmp_path)]) == 0
-    df = pd.read_csv(tmp_path / "table1.csv")
-    new = df[df["Architecture"] == "retrieval_reid_lam08 (run 2)"].iloc[0]
-    assert new["mAP"] == pytest.approx(expected["retrieval_reid_lam08 (run 2)"]["mAP"])
+    assert main(["tables", "--params", str(tmp_path / "params.yaml"), "--table", "1", "2", "4",
+                 "--out", str(tmp_path)]) == 0
+    t1, t2, t4 = (pd.read_csv(tmp_path / f"table{n}.csv") for n in (1, 2, 4))
+    new = t1[t1["Architecture"] == "retrieval_reid_lam08 (run 2)"].iloc[0]
+    assert new["mAP"] == pytest.approx(expected[1]["retrieval_reid_lam08 (run 2)"]["mAP"])
     assert all(same(new[c], None) for c in PAPER_COLUMNS[1])
-    assert df[df["Architecture"] == "ResNet-18"].iloc[0]["paper mAP"] == 66.0
+    assert t1[t1["Architecture"] == "ResNet-18"].iloc[0]["paper mAP"] == 66.0
+    assert len(t2) == 25
+    for i in range(5):
+        for j in range(5):
+            row = t2.iloc[5 * i + j]
+            assert row["R1"] == pytest.approx(expected[2][f"{i},{j}"]["R1"])
+            paper_cells = ("paper R1", "paper mAP", "paper Params")
+            if i < 4 and j < 4:
+                from autoreid.tables import paper
+                assert tuple(row[list(paper_cells)]) == paper.TABLE2[i][j]
+            else:
+                assert all(same(row[c], None) for c in paper_cells), (i, j)
+    cell = t4[t4["Architecture"] == "BASELINE"].iloc[0]
+    assert cell["mAP"] == pytest.approx(expected[4]["BASELINE"]["mAP"])
+    assert all(same(cell[c], None) for c in PAPER_COLUMNS[4])
+    assert "BASELINE+PCB" in set(t4["Architecture"])
+
+
+def test_table2_names_each_search_and_training_configuration(tmp_path):
+    folder, _, params, _ = build(tmp_path, 2)
+    t2 = pd.read_csv(folder / "table2.csv")
+    t = params["table2"]
+    for i, variant in enumerate(t["searches"]):
+        search = {**params["search"], **params["search_variants"][variant]}
+        for j, setting in enumerate(t["settings"]):
+            train = {**params["train"], **params["train_settings"][setting]}
+            row = t2.iloc[4 * i + j]
+            assert row["Search"] == f"C={search['C']}, l={list(search['layers'])}"
+            assert row["Train"] == f"C={train['C']}, l={list(train['layers'])}"
+
+
+def test_a_metrics_file_without_a_column_is_one_clear_error(tmp_path):
+    from autoreid.errors import UserError
+    from autoreid.tables import table1
+
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["results"] = str(tmp_path / "results")
+    expected_tables(params, World(tmp_path / "results"))
+    bad = tmp_path / "results/evaluate/market1501/scratch/resnet34/metrics.json"
+    bad.write_text(json.dumps({k: 0.5 for k in METRICS if k != "rank5"}))
+    with pytest.raises(UserError) as e:
+        table1.write(params, str(tmp_path / "t1"))
+    assert str(e.value) == "table 1: a metrics or profile file lacks 'rank5'"
 
 
 TITLES = {1: "Table 1: Market-1501 without ImageNet pre-training",

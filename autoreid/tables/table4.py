@@ -10,7 +10,7 @@ from autoreid.tables import paper
 from autoreid.tables.render import write_table
 
 
-def _plain(params: dict, arch: str, selection: dict) -> str:
+def _plain(arch: str, selection: dict) -> str:
     """The Table 1 run that stands for `arch` without PCB (selected names map to their run)."""
     return selection[arch]["arch"] if arch in selection else arch
 
@@ -35,7 +35,7 @@ def build(params: dict) -> pd.DataFrame:
     scratch = params["table1"]["setting"]
     rows = []
     for arch in t["archs"]:
-        rows.append((LABELS.get(arch, arch), _plain(params, arch, selection), scratch, arch, "reid"))
+        rows.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch, "reid"))
     for arch in t["archs"]:
         rows.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch, "pcb"))
     rows.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID", "reid"))
