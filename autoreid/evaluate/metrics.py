@@ -90,7 +90,7 @@ def match_positions(d: torch.Tensor, matches: np.ndarray, ignored: np.ndarray):
     else:  # float64 (re-ranked distances): place every entry among its row's thresholds
         all_le = _count_le(m, d)
     matches_le = torch.searchsorted(m, m, side="right")
-    ignored_le = _count_le(m, _gather(d, ignored)) if ignored.shape[1] else 0
+    ignored_le = _count_le(m, _gather(d, ignored))  # never empty: one column per possible match
     order = torch.arange(1, k + 1)[None, :]
     pos = (order + all_le - matches_le - ignored_le).double()
     pos[order > n[:, None]] = float("inf")
