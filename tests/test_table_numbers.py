@@ -361,3 +361,49 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
     }
     for fact in facts[number]:
         assert fact in notes, (fact, notes)
+
+
+COLUMNS = {
+    1: ["Architecture", "mAP", "R1", "R5", "R10", "Params (M)", "FLOPs (G)", "paper mAP", "paper R1",
+        "paper R5", "paper R10", "paper Params", "paper FLOPs"],
+    2: ["Search", "Train", "R1", "mAP", "Params (M)", "paper R1", "paper mAP", "paper Params"],
+    3: ["Method", "Backbone", "Params (M)", "R1", "mAP", "paper Params", "paper R1", "paper mAP"],
+    4: ["Architecture", "mAP", "R1", "Params (M)", "FLOPs (G)", "paper mAP", "paper R1",
+        "paper Params", "paper FLOPs"],
+    5: ["Method", "Labeled R1", "Labeled mAP", "Detected R1", "Detected mAP", "paper Labeled R1",
+        "paper Labeled mAP", "paper Detected R1", "paper Detected mAP"],
+    6: ["Method", "R1", "R5", "R10", "mAP", "paper R1", "paper R5", "paper R10", "paper mAP"],
+}
+
+
+@pytest.mark.parametrize("number", range(1, 7))
+def test_columns_in_the_papers_order(tmp_path, number):
+    folder, _, _, _ = build(tmp_path, number)
+    assert list(pd.read_csv(folder / f"table{number}.csv").columns) == COLUMNS[number]
+
+
+def test_table3_without_then_with_re_ranking_quoted_rows_first(tmp_path):
+    """As in the paper: the literature rows, then ours, without RK; then the same with RK."""
+    folder, _, params, _ = build(tmp_path, 3)
+    methods = list(pd.read_csv(folder / "table3.csv")["Method"])
+    quoted = [m for m in methods if m.endswith("(quoted)")]
+    plain = [m for m in quoted if " + RK" not in m]
+    rk = [m for m in quoted if " + RK" in m]
+    assert methods == plain + ["Auto-ReID", "Baseline"] + rk + ["Auto-ReID + RK", "Baseline + RK"]
+    assert plain[0] == "PAN (quoted)" and rk[0] == "TriNet + RK (quoted)" and len(rk) == 5
+
+
+def test_table3_says_where_the_imagenet_weights_came_from(tmp_path):
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    for synthetic, source in ((True, "pre-trained on the synthetic ImageNet-layout folder, then"),
+                              (False, "pre-trained on ImageNet, then")):
+        params["datasets"]["imagenet"]["synthetic"] = synthetic
+        params["results"] = str(tmp_path / "results")
+        expected_tables(params, World(tmp_path / "results"))
+        (tmp_path / "results" / "select").mkdir(parents=True, exist_ok=True)
+        (tmp_path / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(
+            {"rule": "paper", **{k: {"arch": a} for k, a in SELECTION.items()}}))
+        from autoreid.tables import table3
+
+        table3.write(params, str(tmp_path / "t3"))
+        assert source in (tmp_path / "t3.md").read_text()
