@@ -90,17 +90,31 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
 
     seen = {"train": set(), "val": set()}
     real = module.search_step
+    cfg = small(lr=0.05, momentum=0.8, weight_decay=1e-4, alpha_lr=0.03, alpha_betas=(0.6, 0.99),
+                alpha_weight_decay=2e-4, alpha_milestones=(1,), epochs=2)
 
-    def recording(model, cfg, w_params, w_opt, a_opt, train_batch, val_batch, xi):
+    def recording(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi):
         seen["train"] |= set(train_batch[1].tolist())
         seen["val"] |= set(val_batch[1].tolist())
         assert model.head.classifier.out_features == len(pids)
-        return real(model, cfg, w_params, w_opt, a_opt, train_batch, val_batch, xi)
+        alphas = {id(a) for a in model.backbone.arch_parameters()}
+        assert [id(p) for p in a_opt.param_groups[0]["params"]] == [id(a) for a in model.backbone.arch_parameters()]
+        assert not alphas & {id(p) for p in w_params}  # alpha is not an op weight ...
+        assert {id(p) for p in w_params} | alphas == {id(p) for p in model.parameters()}  # ... and all else is
+        assert isinstance(w_opt, torch.optim.SGD) and isinstance(a_opt, torch.optim.Adam)
+        assert (w_opt.defaults["momentum"], w_opt.defaults["weight_decay"]) == (0.8, 1e-4)
+        assert (a_opt.defaults["betas"], a_opt.defaults["weight_decay"]) == ((0.6, 0.99), 2e-4)
+        return real(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi)
 
     monkeypatch.setattr(module, "search_step", recording)
-    search(str(tmp_path / "split.csv"), str(tmp_path / "out"), small(epochs=1), torch.device("cpu"))
+    search(str(tmp_path / "split.csv"), str(tmp_path / "out"), cfg, torch.device("cpu"))
     assert seen["train"] and seen["train"] <= expected["train"]
     assert seen["val"] and seen["val"] <= expected["val"]
+    import csv
+
+    rows = list(csv.DictReader((tmp_path / "out" / "log.csv").open()))
+    assert [float(r["alpha_lr"]) for r in rows] == pytest.approx([0.03, 0.003])  # x0.1 at epoch 1
+    assert float(rows[0]["lr"]) == 0.05
 
 
 def test_search_resumes_after_being_killed(market, tmp_path):

@@ -112,20 +112,29 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
 
     cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=6,
                       milestones=(5,), embedding=16, dropout=0.0, lr=0.01, lam=0.7, margin=0.4,
-                      triplet_feature="g")
+                      triplet_feature="g", betas=(0.8, 0.99), weight_decay=1e-4)
     calls, real = [], module.objective_loss
 
     def spy(out, labels, objective, lam, margin, feature):
         calls.append((objective, lam, margin, feature, len(labels)))
         return real(out, labels, objective, lam, margin, feature)
 
+    adams = []
+
+    class Adam(torch.optim.Adam):
+        def __init__(self, params, lr, **kw):
+            adams.append((lr, kw))
+            super().__init__(params, lr, **kw)
+
     monkey = pytest.MonkeyPatch()
     monkey.setattr(module, "objective_loss", spy)
+    monkey.setattr(module.torch.optim, "Adam", Adam)
     try:
         path = train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))
     finally:
         monkey.undo()
     assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8)}  # Lret with the configured λ, margin, feature
+    assert adams == [(0.01, {"betas": (0.8, 0.99), "weight_decay": 1e-4})]
     lrs = [float(line.split(",")[2]) for line in (tmp_path / "log.csv").read_text().splitlines()[1:]]
     assert lrs == pytest.approx([0.01] * 5 + [0.001])  # x0.1 at the milestone
     trained, spec = load_model(path)
