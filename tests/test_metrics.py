@@ -215,13 +215,15 @@ def test_re_ranked_evaluation_against_brute_force_on_the_dense_reference():
 def brute_force_cosine(qf, qp, qc, gf, gp, gc):
     qn = qf / np.linalg.norm(qf, axis=1, keepdims=True)
     gn = gf / np.linalg.norm(gf, axis=1, keepdims=True)
-    return brute_force_from_distances(1 - qn @ gn.T, qp, qc, gp, gc), brute_force_cmc(1 - qn @ gn.T, qp, qc, gp, gc)
+    d = 1 - qn @ gn.T
+    return brute_force_from_distances(d, qp, qc, gp, gc), brute_force_cmc(d, qp, qc, gp, gc)
 
 
 def test_cosine_distance_against_brute_force():
     rng = np.random.default_rng(11)
     qf, gf = rng.normal(size=(20, 6)) * rng.uniform(0.1, 5, (20, 1)), rng.normal(size=(70, 6))
-    qp, qc, gp, gc = rng.integers(1, 5, 20), rng.integers(0, 2, 20), rng.integers(0, 5, 70), rng.integers(0, 3, 70)
+    qp, qc = rng.integers(1, 5, 20), rng.integers(0, 2, 20)
+    gp, gc = rng.integers(0, 5, 70), rng.integers(0, 3, 70)
     m = evaluate(qf, qp, qc, gf * rng.uniform(0.1, 5, (70, 1)), gp, gc, "cosine")
     mAP, cmc = brute_force_cosine(qf, qp, qc, gf, gp, gc)
     assert m["mAP"] == pytest.approx(mAP) and m["cmc"] == pytest.approx(cmc)

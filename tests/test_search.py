@@ -97,10 +97,11 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
         seen["train"] |= set(train_batch[1].tolist())
         seen["val"] |= set(val_batch[1].tolist())
         assert model.head.classifier.out_features == len(pids)
-        alphas = {id(a) for a in model.backbone.arch_parameters()}
-        assert [id(p) for p in a_opt.param_groups[0]["params"]] == [id(a) for a in model.backbone.arch_parameters()]
-        assert not alphas & {id(p) for p in w_params}  # alpha is not an op weight ...
-        assert {id(p) for p in w_params} | alphas == {id(p) for p in model.parameters()}  # ... and all else is
+        alphas = [id(a) for a in model.backbone.arch_parameters()]
+        assert [id(p) for p in a_opt.param_groups[0]["params"]] == alphas
+        weights = {id(p) for p in w_params}
+        assert not set(alphas) & weights  # alpha is not an op weight ...
+        assert weights | set(alphas) == {id(p) for p in model.parameters()}  # ... and all else is
         assert isinstance(w_opt, torch.optim.SGD) and isinstance(a_opt, torch.optim.Adam)
         assert (w_opt.defaults["momentum"], w_opt.defaults["weight_decay"]) == (0.8, 1e-4)
         assert (a_opt.defaults["betas"], a_opt.defaults["weight_decay"]) == ((0.6, 0.99), 2e-4)
