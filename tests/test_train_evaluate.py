@@ -41,8 +41,10 @@ def test_extract_and_evaluate_contract(market, trained, tmp_path):
     sets = read_features(feats)
     assert sets["query"].features.shape[0] == len(sets["query"].pids)
     model, _ = load_model(trained / "model.pt")
-    run_cli("extract", "--manifest", market["manifest"], "--checkpoint", trained / "model.pt",
-            "--feature", "g", "--out", tmp_path / "g.h5", check=True)
+    from autoreid.cli import main  # in-process: the same command, without another interpreter
+
+    assert main(["extract", "--manifest", str(market["manifest"]), "--checkpoint",
+                 str(trained / "model.pt"), "--feature", "g", "--out", str(tmp_path / "g.h5")]) == 0
     g = read_features(tmp_path / "g.h5")
     assert sets["query"].features.shape[1] == model.backbone.out_channels  # f: the pooled map
     assert g["query"].features.shape[1] == 16  # g: the embedding
