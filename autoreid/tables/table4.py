@@ -21,8 +21,8 @@ def inputs(params: dict) -> list[str]:
     declared."""
     paths, t = Paths(params["results"]), params["table4"]
     scratch = params["table1"]["setting"]
-    plain = [a for a in t["archs"] if a not in ("AutoReID", "Baseline")] + [
-        r.arch for r in searched_rows(params)]
+    plain = dict.fromkeys([a for a in t["archs"] if a not in ("AutoReID", "Baseline")]
+                          + [r.arch for r in searched_rows(params)])  # once each, in order
     return ([f"{paths.evaluate(SEARCH_BENCHMARK, t['setting'], a)}/metrics.json" for a in t["archs"]]
             + [f"{paths.evaluate(SEARCH_BENCHMARK, scratch, a)}/metrics.json" for a in plain]
             + [paths.profile(a, "pcb") for a in t["archs"]]
