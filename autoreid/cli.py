@@ -23,6 +23,8 @@ def _runtime(p: argparse.ArgumentParser) -> None:
     p.add_argument("--store", help="read images from this HDF5 store (`autoreid data pack`) "
                    "instead of decoding the files")
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"],
+                   help="mixed precision of the network's passes (the params' `amp`; default off)")
 
 
 def _params(p: argparse.ArgumentParser, variant: str | None = None) -> None:
@@ -118,7 +120,7 @@ def cmd_search(a) -> None:
     if a.run is not None:
         cfg = dataclasses.replace(cfg, seed=cfg.seed + a.run)
     device = setup(a.device, a.threads, cfg.seed)
-    search(a.split, a.out, cfg, device, a.store, a.workers)
+    search(a.split, a.out, cfg, device, a.store, a.workers, a.amp)
     print(f"search done: {Path(a.out) / 'alphas.json'}")
 
 
@@ -150,6 +152,13 @@ def cmd_draw(a) -> None:
     print(f"cells -> {a.out}")
 
 
+def cmd_place(a) -> None:
+    from autoreid.devices import place
+
+    command = a.command_line[1:] if a.command_line[:1] == ["--"] else a.command_line
+    place(a.gpus, command, lambda m: print(m, file=sys.stderr, flush=True))
+
+
 # ---------------------------------------------------------------- train / evaluate
 def cmd_train(a) -> None:
     from autoreid.config import load_params, stage_config
@@ -160,7 +169,8 @@ def cmd_train(a) -> None:
     cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
     device = setup(a.device, a.threads, cfg.seed)
     feature = load_params(a.params)["evaluate"]["feature"] if a.params else "f"
-    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init, feature)
+    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init, feature,
+                 a.amp)
     print(f"model -> {path}")
 
 
@@ -181,7 +191,8 @@ def cmd_pretrain(a) -> None:
         if getattr(a, key) is not None:
             net[key] = getattr(a, key)
     device = setup(a.device, a.threads, cfg.seed)
-    path = pretrain(a.data, a.arch, net["C"], net["layers"], a.out, cfg, device, a.name, a.workers)
+    path = pretrain(a.data, a.arch, net["C"], net["layers"], a.out, cfg, device, a.name, a.workers,
+                    a.amp)
     if os.environ.get("RANK", "0") == "0":
         print(f"weights -> {path}")
 
@@ -212,10 +223,15 @@ def cmd_extract(a) -> None:
         h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
         if not (h and w):
             raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
+        from autoreid.amp import Precision
+
         model.to(device, memory_format=torch.channels_last)
+        precision = Precision(a.amp, device)
         n = features.extract(
-            a.manifest, lambda images: features.embed(model, images, feature, device, ev["batch_size"]),
-            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature}, h, w,
+            a.manifest,
+            lambda images: features.embed(model, images, feature, device, ev["batch_size"], precision),
+            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature,
+                     "amp": precision.mode}, h, w,
             a.store, a.workers)
     print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
 
@@ -383,6 +399,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("genotype")
     s.add_argument("--out", required=True)
     s.set_defaults(func=cmd_draw)
+
+    s = sub.add_parser("place", help="run a command on GPUs of its own (file locks; a SLURM job's "
+                       "allocation as it is): autoreid place --gpus N -- COMMAND ...")
+    s.add_argument("--gpus", type=int, required=True, help="devices the command gets")
+    s.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
+                   help="the command, after --; it sees only its devices in CUDA_VISIBLE_DEVICES")
+    s.set_defaults(func=cmd_place)
 
     s = sub.add_parser("train", help="train a network from scratch with the retrieval loss")
     s.add_argument("--manifest", required=True)

@@ -17,9 +17,11 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.imagefolder import load_imagefolder
+from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config, write_csv
 from autoreid.models.build import ArchSpec, arch_spec, build_backbone, load_checkpoint
@@ -65,12 +67,12 @@ def _distributed(device: torch.device) -> tuple[int, int]:
 
 
 def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: PretrainConfig,
-             device: torch.device, name: str | None = None, workers: int = 0) -> Path:
+             device: torch.device, name: str | None = None, workers: int = 0,
+             amp: str = "off") -> Path:
     records, classes = load_imagefolder(data_dir)
     spec = arch_spec(arch, len(classes), C, layers, name=name)
-    rank, world = _distributed(device)
-    if device.type == "cuda" and world > 1:
-        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    rank, world = _distributed(device)  # `setup` put each rank on GPU LOCAL_RANK
+    precision = Precision(amp, device, log if rank == 0 else None)
     if cfg.batch_size % world:
         raise UserError(f"pretrain: batch_size {cfg.batch_size} is not divisible by {world} ranks")
     out = Path(out_dir)
@@ -83,7 +85,8 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                           weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
-              "classes": len(classes), "images": len(records), **as_dict(cfg)}  # any world size resumes
+              "classes": len(classes), "images": len(records), **as_dict(cfg),
+              "amp": precision.mode}  # any world size resumes
     ckpt_path = out / "checkpoint.pt"
     start, skip, sums, rows = 0, 0, None, []
     state = load_resumable(ckpt_path, config)
@@ -91,6 +94,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
+        precision.load_state_dict(state.get("scaler", {}))
         start, skip, rows = state["epoch"], state.get("step", 0), state["rows"]
         sums = state.get("sums")
         if rank == 0:
@@ -99,7 +103,8 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             log(f"[pretrain] the checkpoint is from {state['world']} ranks, this run has {world}: "
                 f"the rest of epoch {start + 1} is drawn for {world} ranks")
     if rank == 0:
-        save_config(out, {"data": str(data_dir), "world_size": world, **config}, cfg.seed)
+        save_config(out, {"data": str(data_dir), "world_size": world, **config,
+                          "devices": describe(device)}, cfg.seed)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
     def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
@@ -108,7 +113,8 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch,
                                         "step": step, "sums": sums, "world": world,
                                         "model": model.state_dict(), "opt": opt.state_dict(),
-                                        "sched": sched.state_dict(), "rows": rows})
+                                        "sched": sched.state_dict(),
+                                        "scaler": precision.state_dict(), "rows": rows})
 
     sampler = torch.utils.data.DistributedSampler(range(len(data)), num_replicas=world, rank=rank,
                                                   shuffle=True, seed=cfg.seed, drop_last=True)
@@ -128,11 +134,13 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                 sums = {"loss": 0.0, "correct": 0, "seen": 0}
             for step, (x, y) in enumerate(data.batches(batches, aug, first), first):
                 x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-                logits = net(x)
-                loss = loss_fn(logits, y)
+                with precision.autocast():
+                    logits = net(x)
+                loss = loss_fn(logits.float(), y)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                precision.backward(loss)
+                precision.step(opt)
+                precision.update()
                 value = loss.item()
                 check_finite("pretrain", value, epoch, step, ckpt_path)
                 sums["loss"] += value

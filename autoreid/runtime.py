@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -17,6 +18,9 @@ from autoreid.io import atomic_path
 
 
 def setup(device: str = "auto", threads: int | None = None, seed: int | None = None) -> torch.device:
+    """The run's device: the CPU, or the first GPU this process sees (`autoreid place` and SLURM
+    make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. cuDNN autotunes its
+    convolution algorithms on CUDA (the input shape is fixed)."""
     if threads:
         torch.set_num_threads(threads)
     if seed is not None:
@@ -25,6 +29,15 @@ def setup(device: str = "auto", threads: int | None = None, seed: int | None = N
         device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise UserError("--device cuda: no CUDA device is available (use --device cpu)")
+    if device == "cuda":
+        rank = int(os.environ.get("LOCAL_RANK", "0"))
+        if rank >= torch.cuda.device_count():
+            raise UserError(f"rank {rank} has no GPU of its own: this process sees "
+                            f"{torch.cuda.device_count()} (run torchrun under `autoreid place "
+                            f"--gpus N`, or with --nproc_per_node <= the GPUs)")
+        device = f"cuda:{rank}"
+        torch.cuda.set_device(rank)
+        torch.backends.cudnn.benchmark = True
     return torch.device(device)
 
 

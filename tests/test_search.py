@@ -94,7 +94,7 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
     cfg = small(lr=0.05, momentum=0.8, weight_decay=1e-4, alpha_lr=0.03, alpha_betas=(0.6, 0.99),
                 alpha_weight_decay=2e-4, alpha_milestones=(1,), epochs=2)
 
-    def recording(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi):
+    def recording(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi, *amp):
         seen["train"] |= set(train_batch[1].tolist())
         seen["val"] |= set(val_batch[1].tolist())
         assert model.head.classifier.out_features == len(pids)
@@ -106,7 +106,7 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
         assert isinstance(w_opt, torch.optim.SGD) and isinstance(a_opt, torch.optim.Adam)
         assert (w_opt.defaults["momentum"], w_opt.defaults["weight_decay"]) == (0.8, 1e-4)
         assert (a_opt.defaults["betas"], a_opt.defaults["weight_decay"]) == ((0.6, 0.99), 2e-4)
-        return real(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi)
+        return real(model, cfg_, w_params, w_opt, a_opt, train_batch, val_batch, xi, *amp)
 
     monkeypatch.setattr(module, "search_step", recording)
     search(str(tmp_path / "split.csv"), str(tmp_path / "out"), cfg, torch.device("cpu"))

@@ -170,9 +170,9 @@ def test_the_unrolled_step_and_the_finite_differences_move_omega_as_darts_does(m
     reference = copy.deepcopy(model)
     seen, real = [], step._loss
 
-    def spy(m, cfg_, x, y):
+    def spy(m, cfg_, x, y, *amp):
         seen.append((torch.cat([w.detach().flatten() for w in split_params(m)[0].values()]), x))
-        return real(m, cfg_, x, y)
+        return real(m, cfg_, x, y, *amp)
 
     monkeypatch.setattr(step, "_loss", spy)
     step._unrolled_alpha_grad(model, c, train_batch, val_batch, xi)

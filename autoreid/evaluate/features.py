@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 import torch
 
+from autoreid.amp import OFF, Precision
 from autoreid.data.dataset import ImageSet, sequential
 from autoreid.data.manifest import read_manifest
 from autoreid.errors import UserError
@@ -82,10 +83,15 @@ def read_features(path: str | Path) -> dict[str, FeatureSet]:
 
 @torch.no_grad()
 def embed(model: torch.nn.Module, images: ImageSet, feature: str, device: torch.device,
-          batch_size: int = 128) -> np.ndarray:
+          batch_size: int = 128, precision: Precision = OFF) -> np.ndarray:
+    """The model's `feature` of every image, in eval mode, in order; fp32 whatever `precision`
+    the network runs in."""
     model.eval()
-    chunks = [model(x.to(device, memory_format=torch.channels_last))[feature].float().cpu()
-              for x, _ in images.batches(sequential(len(images), batch_size))]
+    chunks = []
+    for x, _ in images.batches(sequential(len(images), batch_size)):
+        with precision.autocast():
+            out = model(x.to(device, memory_format=torch.channels_last))
+        chunks.append(out[feature].float().cpu())
     return torch.cat(chunks).numpy()
 
 

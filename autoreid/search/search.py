@@ -18,10 +18,12 @@ from pathlib import Path
 
 import torch
 
+from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
+from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import ArchSpec, ReIDNet, build
@@ -83,8 +85,11 @@ def alpha_weights(model: ReIDNet) -> dict:
 
 
 def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device,
-           store: str | None = None, workers: int = 0) -> dict:
+           store: str | None = None, workers: int = 0, amp: str = "off") -> dict:
     cfg.check()
+    precision = Precision(amp, device, log)
+    if precision.mode == "fp16" and cfg.order == "second":
+        raise UserError("search: order: second with amp: fp16 is not supported (use bf16 or off)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = read_manifest(split_file, splits=("train", "val"))
@@ -107,7 +112,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                              weight_decay=cfg.alpha_weight_decay)
     a_sched = torch.optim.lr_scheduler.MultiStepLR(a_opt, list(cfg.alpha_milestones), cfg.alpha_gamma)
 
-    config = {**as_dict(cfg), "input_digests": {"split": file_digest(split_file)}}
+    config = {**as_dict(cfg), "amp": precision.mode,
+              "input_digests": {"split": file_digest(split_file)}}
     ckpt_path = out / "checkpoint.pt"
     start, skip, sums, history, rows = 0, 0, None, [], []
     state = load_resumable(ckpt_path, config)
@@ -115,11 +121,12 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
         model.load_state_dict(state["model"])
         w_opt.load_state_dict(state["w_opt"]), a_opt.load_state_dict(state["a_opt"])
         w_sched.load_state_dict(state["w_sched"]), a_sched.load_state_dict(state["a_sched"])
+        precision.load_state_dict(state.get("scaler", {}))
         torch.set_rng_state(state["rng"])
         start, skip, sums = state["epoch"], state.get("step", 0), state.get("sums")
         history, rows = state["history"], state["rows"]
         log(f"[search] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
-    save_config(out, {"split": str(split_file), **config}, cfg.seed)
+    save_config(out, {"split": str(split_file), **config, "devices": describe(device)}, cfg.seed)
 
     def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
         """`epoch` epochs and `step` steps of the next one done; `sums`: its losses so far."""
@@ -127,7 +134,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
             "config_hash": config_hash(config), "epoch": epoch, "step": step, "sums": sums,
             "model": model.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
             "w_sched": w_sched.state_dict(), "a_sched": a_sched.state_dict(),
-            "rng": torch.get_rng_state(), "history": history, "rows": rows})
+            "scaler": precision.state_dict(), "rng": torch.get_rng_state(), "history": history,
+            "rows": rows})
 
     samplers = {s: PKSampler(half.labels, cfg.P, cfg.K, torch.Generator())
                 for s, half in halves.items()}
@@ -151,7 +159,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
             for step, (tb, vb) in enumerate(batches, first):
                 tb, vb = _to(tb, device), _to(vb, device)
                 loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
-                                             w_sched.get_last_lr()[0])
+                                             w_sched.get_last_lr()[0], precision)
                 if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
                     raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} "
                                     f"step {step + 1}; last good checkpoint: "

@@ -11,28 +11,33 @@ from __future__ import annotations
 
 import torch
 
+from autoreid.amp import OFF, Precision
 from autoreid.models.build import ReIDNet
 from autoreid.train.losses import objective_loss
 
 FD_RADIUS = 0.01  # DARTS: epsilon = 0.01 / |dL_val/domega'|
 
 
-def _loss(model: ReIDNet, cfg, x, y) -> torch.Tensor:
-    return objective_loss(model(x), y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
+def _loss(model: ReIDNet, cfg, x, y, amp: Precision = OFF) -> torch.Tensor:
+    with amp.autocast():
+        out = model(x)
+    return objective_loss(out, y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
 
 
-def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float) -> float:
+def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float,
+                         amp: Precision = OFF) -> float:
     """DARTS second-order gradient of the val loss w.r.t. alpha; sets alpha.grad; returns the loss.
-    The finite differences step omega by FD_RADIUS (in norm) along dL_val/domega'."""
+    The finite differences step omega by FD_RADIUS (in norm) along dL_val/domega'. No loss
+    scaling: the search refuses `order: second` with fp16."""
     weights = model.backbone.weight_parameters() + list(model.head.parameters())
     alphas = model.backbone.arch_parameters()
     backup = [w.detach().clone() for w in weights]
-    grads = torch.autograd.grad(_loss(model, cfg, *train_batch), weights, allow_unused=True)
+    grads = torch.autograd.grad(_loss(model, cfg, *train_batch, amp), weights, allow_unused=True)
     with torch.no_grad():  # virtual step w' = w - xi * dL_train/dw
         for w, g in zip(weights, grads):
             if g is not None:
                 w.sub_(xi * g)
-    val_loss = _loss(model, cfg, *val_batch)
+    val_loss = _loss(model, cfg, *val_batch, amp)
     g_all = torch.autograd.grad(val_loss, alphas + weights, allow_unused=True)
     d_alpha, d_w = g_all[: len(alphas)], g_all[len(alphas):]
     d_w = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, d_w)]
@@ -42,7 +47,7 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float)
         with torch.no_grad():
             for w, b, g in zip(weights, backup, d_w):
                 w.copy_(b + sign * eps * g)
-        return torch.autograd.grad(_loss(model, cfg, *train_batch), alphas)
+        return torch.autograd.grad(_loss(model, cfg, *train_batch, amp), alphas)
 
     g_plus, g_minus = alpha_grad_at(1.0), alpha_grad_at(-1.0)
     with torch.no_grad():
@@ -54,22 +59,22 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float)
 
 
 def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
-                val_batch, xi: float) -> tuple[float, float]:
+                val_batch, xi: float, amp: Precision = OFF) -> tuple[float, float]:
     """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
     D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
-    with the virtual step `xi`). Returns both losses."""
+    with the virtual step `xi`), the forward passes in `amp`'s precision. Returns both losses."""
     w_opt.zero_grad(set_to_none=True)
-    lw = _loss(model, cfg, *train_batch)
-    lw.backward(inputs=w_params)
-    if cfg.grad_clip > 0:
-        torch.nn.utils.clip_grad_norm_(w_params, cfg.grad_clip)
-    w_opt.step()
+    lw = _loss(model, cfg, *train_batch, amp)
+    amp.backward(lw, inputs=w_params)
+    amp.step(w_opt, w_params, cfg.grad_clip)
     a_opt.zero_grad(set_to_none=True)
     if cfg.order == "second":
-        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
+        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi, amp)
+        a_opt.step()
     else:
-        la = _loss(model, cfg, *val_batch)
-        la.backward(inputs=model.backbone.arch_parameters())
+        la = _loss(model, cfg, *val_batch, amp)
+        amp.backward(la, inputs=model.backbone.arch_parameters())
+        amp.step(a_opt)
         loss_a = la.item()
-    a_opt.step()
+    amp.update()
     return lw.item(), loss_a

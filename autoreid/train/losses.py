@@ -33,12 +33,18 @@ def batch_hard_triplet(features: torch.Tensor, labels: torch.Tensor, margin: flo
     return F.relu(margin + hardest_pos - hardest_neg)[valid].mean()
 
 
+def _fp32(x: torch.Tensor) -> torch.Tensor:
+    """bf16/fp16 outputs of autocast -> fp32; fp32 and fp64 as they are."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def objective_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, objective: str,
                    lam: float = 0.5, margin: float = 0.3, feature: str = "f") -> torch.Tensor:
-    """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`."""
-    ls = softmax_loss(out["logits"], labels)
+    """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`.
+    Computed in fp32 (at least) whatever precision the network ran in."""
+    ls = softmax_loss(_fp32(out["logits"]), labels)
     if objective == "softmax":
         return ls
     if objective == "retrieval":
-        return lam * ls + (1 - lam) * batch_hard_triplet(out[feature], labels, margin)
+        return lam * ls + (1 - lam) * batch_hard_triplet(_fp32(out[feature]), labels, margin)
     raise ValueError(f"unknown objective {objective!r}")

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import torch
 
+from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
+from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
 from autoreid.models.build import arch_spec, build, save_model
@@ -51,7 +53,8 @@ class TrainConfig:
 
 def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
           name: str | None = None, store: str | None = None, workers: int = 0,
-          init: str | None = None, eval_feature: str = "f") -> Path:
+          init: str | None = None, eval_feature: str = "f", amp: str = "off") -> Path:
+    precision = Precision(amp, device, log)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, head=cfg.head)  # fail early
@@ -78,7 +81,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
 
     config = {"arch": arch, "genotype": spec.genotype, "init_weights": init, **as_dict(cfg),
-              "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
+              "amp": precision.mode, "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     ckpt_path = out / "checkpoint.pt"
     start, skip, total, rows = 0, 0, 0.0, []
     state = load_resumable(ckpt_path, config)
@@ -86,17 +89,19 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
+        precision.load_state_dict(state.get("scaler", {}))
         torch.set_rng_state(state["rng"])
         start, skip, rows = state["epoch"], state.get("step", 0), state["rows"]
         total = state.get("total", 0.0)
         log(f"[train] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
-    save_config(out, {"manifest": str(manifest), **config}, cfg.seed)
+    save_config(out, {"manifest": str(manifest), **config, "devices": describe(device)}, cfg.seed)
 
     def checkpoint(epoch: int, step: int, total: float) -> None:
         """`epoch` epochs and `step` steps of the next one done; `total`: its loss so far."""
         save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch,
                                     "step": step, "total": total, "model": model.state_dict(),
                                     "opt": opt.state_dict(), "sched": sched.state_dict(),
+                                    "scaler": precision.state_dict(),
                                     "rng": torch.get_rng_state(), "rows": rows})
 
     sampler = PKSampler(data.labels, cfg.P, cfg.K, torch.Generator())
@@ -111,11 +116,13 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
             total = total if epoch == start else 0.0
             for step, (x, y) in enumerate(data.batches(sampler, aug, first), first):
                 x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-                loss = objective_loss(model(x), y, "retrieval", cfg.lam, cfg.margin,
-                                      cfg.triplet_feature)
+                with precision.autocast():
+                    outputs = model(x)
+                loss = objective_loss(outputs, y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+                precision.backward(loss)
+                precision.step(opt)
+                precision.update()
                 value = loss.item()
                 check_finite("train", value, epoch, step, ckpt_path)
                 total += value
@@ -126,7 +133,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
             row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
                    "seconds": round(time.time() - t0, 3), "mAP": "", "rank1": ""}
             if cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
-                row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature))
+                row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature,
+                                     precision))
                 model.train()
             rows.append(row)
             sched.step()
@@ -143,7 +151,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     return out / "model.pt"
 
 
-def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, feature) -> dict:
+def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, feature,
+              precision) -> dict:
     """mAP and rank-1 on the query/gallery split, for the training curves."""
     from autoreid.evaluate.features import embed
     from autoreid.evaluate.metrics import evaluate
@@ -153,7 +162,7 @@ def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, fe
     for split in ("query", "gallery"):
         rs = [r for r in records if r.split == split]
         images = ImageSet(rs, cfg.height, cfg.width, store=store, workers=workers)
-        sets[split] = (embed(model, images, feature, device), rs)
+        sets[split] = (embed(model, images, feature, device, precision=precision), rs)
     (qf, q), (gf, g) = sets["query"], sets["gallery"]
     m = evaluate(qf, [r.pid for r in q], [r.camid for r in q], gf, [r.pid for r in g],
                  [r.camid for r in g])

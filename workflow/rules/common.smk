@@ -1,7 +1,9 @@
 # Validate the params, fix the params file every job reads, and build target lists.
 import os
+import sys
 
 from autoreid.config import load_params
+from autoreid.devices import plan_gpus
 from autoreid.errors import UserError
 from autoreid.data.benchmarks import BENCHMARKS
 from autoreid.experiments import (SEARCH_BENCHMARK, SELECTED, Paths, parse_searched, setting_config,
@@ -32,12 +34,31 @@ P = Paths(config["results"])
 R = config["results"]
 THREADS = max(1, config["threads"])
 DEVICE = config["device"]
-GPU = config["gpus_per_job"]
 STORE = config["store"]["format"]
-RUNTIME = f"--device {DEVICE} --threads {{threads}}"
+RUNTIME = f"--device {DEVICE} --amp {config['amp']} --threads {{threads}}"
 PRETRAIN_PROCESSES = config["pretrain_processes"]
-PRETRAIN = ("autoreid pretrain" if PRETRAIN_PROCESSES == 1 else
-            f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain")
+
+
+def _gpus_per_job():
+    """gpus_per_job, checked against --resources gpu and this machine's GPUs: a GPU job that
+    cannot start here fails the plan, not hours into the run (autoreid.devices.plan_gpus)."""
+    limit = workflow.resource_settings.resources.get("gpu")  # a Resource, a number or None
+    limit = getattr(limit, "value", limit)
+    try:
+        gpus = plan_gpus(config["gpus_per_job"], PRETRAIN_PROCESSES, limit, DEVICE)
+    except UserError as e:
+        raise WorkflowError(f"{PARAMS}: {e}") from None
+    if gpus != config["gpus_per_job"]:
+        print("note: no GPU on this machine: the GPU jobs run on the CPU", file=sys.stderr)
+    return gpus
+
+
+GPU = _gpus_per_job()
+# GPU jobs run on devices of their own: `autoreid place` takes free ones (file locks) or, in a
+# SLURM job, uses its allocation. Jobs that declare no GPU run as they are.
+PLACE = "autoreid place --gpus {resources.gpu} -- " if GPU else ""
+PRETRAIN = PLACE + ("autoreid pretrain" if PRETRAIN_PROCESSES == 1 else
+                    f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain")
 
 
 wildcard_constraints:

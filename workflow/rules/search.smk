@@ -12,8 +12,8 @@ rule search:
     params:
         out=lambda w, output: os.path.dirname(output.alphas),
         store=store_arg,
-        param_keys=lambda w: ["search", f"search_variants.{w.variant}"],
-        values=lambda w: values(["search", f"search_variants.{w.variant}"]),
+        param_keys=lambda w: ["amp", "search", f"search_variants.{w.variant}"],
+        values=lambda w: values(["amp", "search", f"search_variants.{w.variant}"]),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -21,7 +21,7 @@ rule search:
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
     shell:
-        "autoreid search --split {input.split} --out {params.out} --params {PARAMS} "
+        PLACE + "autoreid search --split {input.split} --out {params.out} --params {PARAMS} "
         "--variant {wildcards.variant} --run {wildcards.run} {params.store} " + RUNTIME +
         " > {log} 2>&1"
 

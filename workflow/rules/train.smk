@@ -32,8 +32,8 @@ rule pretrain:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output[0]),
         data=config["datasets"]["imagenet"]["raw"],
-        param_keys=lambda w: ["pretrain", "train", f"train_settings.{w.setting}"],
-        values=lambda w: values(["pretrain", "train", f"train_settings.{w.setting}"]),
+        param_keys=lambda w: ["amp", "pretrain", "train", f"train_settings.{w.setting}"],
+        values=lambda w: values(["amp", "pretrain", "train", f"train_settings.{w.setting}"]),
     threads: THREADS
     resources:
         gpu=GPU * PRETRAIN_PROCESSES,
@@ -61,8 +61,8 @@ rule train:
         out=lambda w, output: os.path.dirname(output.model),
         store=store_arg,
         init=lambda w, input: f"--init {input.init}" if "init" in input.keys() else "",
-        param_keys=lambda w: ["train", f"train_settings.{w.setting}", "evaluate.feature"],
-        values=lambda w: values(["train", f"train_settings.{w.setting}", "evaluate.feature"]),
+        param_keys=lambda w: ["amp", "train", f"train_settings.{w.setting}", "evaluate.feature"],
+        values=lambda w: values(["amp", "train", f"train_settings.{w.setting}", "evaluate.feature"]),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -70,7 +70,7 @@ rule train:
     log:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
     shell:
-        "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
+        PLACE + "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
         "--out {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
         "{params.init} " +
         RUNTIME + " > {log} 2>&1"
@@ -85,8 +85,8 @@ rule extract:
         P.evaluate("{benchmark}", "{setting}", "{arch}") + "/features.h5",
     params:
         store=store_arg,
-        param_keys=["evaluate.feature", "evaluate.batch_size"],
-        values=values(["evaluate.feature", "evaluate.batch_size"]),
+        param_keys=["amp", "evaluate.feature", "evaluate.batch_size"],
+        values=values(["amp", "evaluate.feature", "evaluate.batch_size"]),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -94,7 +94,7 @@ rule extract:
     log:
         log_path("extract", "{benchmark}", "{setting}", "{arch}"),
     shell:
-        "autoreid extract --manifest {input.manifest} --checkpoint {input.model} --out {output} "
+        PLACE + "autoreid extract --manifest {input.manifest} --checkpoint {input.model} --out {output} "
         "--params {PARAMS} {params.store} " + RUNTIME + " > {log} 2>&1"
 
 

@@ -1,0 +1,68 @@
+"""Mixed precision (`amp: bf16 | fp16 | off` in the params; `--amp` on the command line).
+
+The convolutions run under autocast in bf16 or fp16; the weights, the architecture weights alpha,
+the optimizer states, the losses (`objective_loss` casts its inputs to fp32) and the features
+written for evaluation stay fp32. fp16 scales the loss (a gradient scaler, one per run: the search's
+omega and alpha steps share it). bf16 on a CUDA device without bf16 falls back to fp16; on the
+CPU, bf16 autocast works (the tests run it there) and fp16 is refused.
+"""
+from __future__ import annotations
+
+import contextlib
+
+import torch
+
+from autoreid.errors import UserError
+
+MODES = ("off", "bf16", "fp16")
+
+
+class Precision:
+    def __init__(self, mode: str, device: torch.device, log=None):
+        if mode not in MODES:
+            raise UserError(f"amp: must be one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+            if log:
+                log(f"[amp] {torch.cuda.get_device_name(device)} has no bf16: using fp16")
+            mode = "fp16"
+        if mode == "fp16" and device.type != "cuda":
+            raise UserError(f"amp: fp16 needs a CUDA device, this run is on {device.type} "
+                            "(use bf16 or off)")
+        self.mode, self.device = mode, device
+        self.dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mode)
+        self.scaler = torch.amp.GradScaler("cuda") if mode == "fp16" else None
+
+    def autocast(self):
+        """The forward passes' context: autocast to the run's dtype (nothing when off)."""
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.dtype)
+
+    def backward(self, loss: torch.Tensor, inputs=None) -> None:
+        (self.scaler.scale(loss) if self.scaler else loss).backward(inputs=inputs)
+
+    def step(self, opt: torch.optim.Optimizer, clip_params=None, clip: float = 0.0) -> None:
+        """Unscale (fp16), clip the gradient norm of `clip_params` to `clip` (when > 0), step."""
+        if self.scaler:
+            self.scaler.unscale_(opt)
+        if clip > 0:
+            torch.nn.utils.clip_grad_norm_(clip_params, clip)
+        if self.scaler:
+            self.scaler.step(opt)
+        else:
+            opt.step()
+
+    def update(self) -> None:
+        """After the iteration's last step: the fp16 scaler adapts its scale."""
+        if self.scaler:
+            self.scaler.update()
+
+    def state_dict(self) -> dict:
+        return self.scaler.state_dict() if self.scaler else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if self.scaler and state:
+            self.scaler.load_state_dict(state)
+
+
+OFF = Precision("off", torch.device("cpu"))

@@ -1,0 +1,182 @@
+"""GPU placement: every job that declares `gpu=n` runs on n devices of its own.
+
+`autoreid place --gpus N -- COMMAND ...` takes N free devices among those this machine exposes
+(CUDA_VISIBLE_DEVICES when it is set, else every NVIDIA GPU), sets CUDA_VISIBLE_DEVICES to them
+and becomes COMMAND (exec: same process, same signals). A device is taken by an exclusive `flock`
+on its file in the lock folder (AUTOREID_GPU_LOCKS, default /tmp/autoreid-gpu-locks); the lock
+files stay open in COMMAND and in its children (torchrun's ranks), and the kernel releases a lock
+when the last process holding it ends: on exit, on a crash, on SIGKILL. A job that finds too few
+free devices waits for them, holding none meanwhile (no deadlock between jobs).
+
+Inside a SLURM job the allocation is used as it is: SLURM has already given the job its devices.
+With no GPU at all, COMMAND runs as it is (on the CPU, with `--device auto`).
+
+This module does not import torch: `place` starts in well under a second.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from autoreid.errors import UserError
+
+LOCKS_ENV = "AUTOREID_GPU_LOCKS"
+PLACED_ENV = "AUTOREID_PLACED"   # how the devices were chosen: locks | slurm (set for COMMAND)
+DEFAULT_LOCKS = "/tmp/autoreid-gpu-locks"
+POLL_SECONDS = 1.0
+
+
+def visible_devices() -> list[str]:
+    """The devices a job may use: the entries of CUDA_VISIBLE_DEVICES when it is set (indices or
+    UUIDs; empty: none), else 0..n-1 for the n NVIDIA GPUs of this machine."""
+    env = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if env is not None:
+        return [d.strip() for d in env.split(",") if d.strip()]
+    return [str(i) for i in range(_gpu_count())]
+
+
+def _gpu_count() -> int:
+    proc = Path("/proc/driver/nvidia/gpus")
+    if proc.is_dir():
+        return sum(1 for _ in proc.iterdir())
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return 0
+    return sum(line.startswith("GPU ") for line in out.stdout.splitlines())
+
+
+def in_slurm_job() -> bool:
+    return "SLURM_JOB_ID" in os.environ
+
+
+def lock_folder() -> Path:
+    folder = Path(os.environ.get(LOCKS_ENV) or DEFAULT_LOCKS)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if str(folder) == DEFAULT_LOCKS:
+            os.chmod(folder, 0o1777)  # one folder for every user of the machine, like /tmp
+    except PermissionError:
+        pass
+    except OSError as e:
+        raise UserError(f"{LOCKS_ENV}={folder}: cannot create the GPU lock folder ({e.strerror})")
+    return folder
+
+
+def _try_lock(folder: Path, device: str) -> int | None:
+    """An open descriptor holding `device`'s lock, or None when another job holds it."""
+    path = folder / f"{socket.gethostname()}-gpu-{device}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())  # who holds it, for a person looking
+    return fd
+
+
+def claim(n: int, log=None) -> tuple[list[str], list[int]]:
+    """Wait until n of the visible devices are free; return them and the descriptors holding them
+    (close the descriptors, or end the process, to free the devices)."""
+    devices = visible_devices()
+    if n > len(devices):
+        raise UserError(f"place --gpus {n}: this machine exposes {len(devices)} GPU(s) "
+                        f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', 'unset')})")
+    folder = lock_folder()
+    waited = False
+    while True:
+        held: list[tuple[str, int]] = []
+        for device in devices:
+            fd = _try_lock(folder, device)
+            if fd is not None:
+                held.append((device, fd))
+                if len(held) == n:
+                    return [d for d, _ in held], [fd for _, fd in held]
+        for _, fd in held:  # too few: hold none while waiting
+            os.close(fd)
+        if not waited and log:
+            log(f"[place] waiting for {n} free GPU(s) of {', '.join(devices)} (locks in {folder})")
+        waited = True
+        time.sleep(POLL_SECONDS)
+
+
+def place(n: int, command: list[str], log) -> None:
+    """Run `command` in this process on n devices of its own (never returns)."""
+    if not command:
+        raise UserError("place: give the command to run after --")
+    if n < 0:
+        raise UserError(f"place --gpus {n}: must be >= 0")
+    env = dict(os.environ)
+    if n == 0:
+        pass
+    elif in_slurm_job():
+        have = visible_devices()
+        if have and len(have) < n:
+            raise UserError(f"place --gpus {n}: this SLURM job was given {len(have)} GPU(s) "
+                            f"(CUDA_VISIBLE_DEVICES={','.join(have)})")
+        env[PLACED_ENV] = "slurm"
+    elif not visible_devices():
+        log(f"[place] no GPU on this machine: {command[0]} runs on the CPU")
+    else:
+        devices, fds = claim(n, log)
+        for fd in fds:
+            os.set_inheritable(fd, True)
+        env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
+        env[PLACED_ENV] = "locks"
+        log(f"[place] GPU(s) {','.join(devices)} for: {' '.join(command)}")
+    try:
+        os.execvpe(command[0], command, env)
+    except OSError as e:
+        raise UserError(f"place: cannot run {command[0]!r} ({e.strerror})") from None
+
+
+def describe(device) -> dict:
+    """What a run's config.yaml records about where it ran."""
+    out = {"device": str(device), "placed_by": os.environ.get(PLACED_ENV),
+           "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES")}
+    if getattr(device, "type", None) == "cuda":
+        import torch
+
+        out["name"] = torch.cuda.get_device_name(device)
+    return out
+
+
+
+def plan_gpus(gpus_per_job: int, pretrain_processes: int, limit: int | None, device: str) -> int:
+    """The GPUs each GPU job declares, checked when the DAG is planned. Refuses a job that could
+    never start here: one that needs more GPUs than `--resources gpu` allows (Snakemake would
+    scale it down without a word) or than this machine exposes. `limit` None (no GPU budget, as
+    on a cluster executor) checks nothing. On a machine without GPUs the GPU jobs run on the CPU
+    and declare none (a budget of GPUs that do not exist would only queue them)."""
+    if limit is None or gpus_per_job == 0:
+        return gpus_per_job
+    have = len(visible_devices())
+    if have == 0:
+        if device == "cuda":
+            raise UserError("device: cuda, but this machine exposes no GPU "
+                            "(CUDA_VISIBLE_DEVICES or the NVIDIA driver)")
+        return 0
+    pretrain = gpus_per_job * pretrain_processes
+    if gpus_per_job > limit:
+        raise UserError(f"gpus_per_job: {gpus_per_job} GPUs per job, but --resources gpu={limit} "
+                        f"allows {limit}")
+    if pretrain > limit:
+        raise UserError(f"pretrain_processes: {pretrain_processes} processes x gpus_per_job "
+                        f"{gpus_per_job} need {pretrain} GPUs, but --resources gpu={limit} allows "
+                        f"{limit} (set pretrain_processes: {max(1, limit // gpus_per_job)} or run "
+                        f"with --resources gpu={pretrain})")
+    if gpus_per_job > have:
+        raise UserError(f"gpus_per_job: {gpus_per_job} GPUs per job, but this machine exposes "
+                        f"{have}")
+    if pretrain > have:
+        raise UserError(f"pretrain_processes: {pretrain_processes} processes x gpus_per_job "
+                        f"{gpus_per_job} need {pretrain} GPUs, but this machine exposes {have} "
+                        f"(set pretrain_processes: {max(1, have // gpus_per_job)})")
+    return gpus_per_job
