@@ -19,7 +19,6 @@ import fcntl
 import os
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 

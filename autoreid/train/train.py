@@ -81,7 +81,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
 
     config = {"arch": arch, "genotype": spec.genotype, "init_weights": init, **as_dict(cfg),
-              "amp": precision.mode, "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
+              "amp": precision.mode,
+              "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     ckpt_path = out / "checkpoint.pt"
     start, skip, total, rows = 0, 0, 0.0, []
     state = load_resumable(ckpt_path, config)
