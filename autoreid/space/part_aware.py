@@ -14,6 +14,7 @@ choice the released BASELINE_REID_SEARCH_SPACE cell at C=64 has 13.0 M parameter
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 
@@ -41,6 +42,13 @@ def stripe_matrices(height: int, parts: int) -> tuple[torch.Tensor, torch.Tensor
     return pool, expand
 
 
+def _full_precision(device: torch.device):
+    """No autocast inside (the meta device of `profile` has none to turn off)."""
+    if device.type in ("cpu", "cuda"):
+        return torch.autocast(device.type, enabled=False)
+    return contextlib.nullcontext()
+
+
 class PartAware(nn.Module):
     def __init__(self, C: int, stride: int = 1, affine: bool = True, parts: int = 4,
                  body_ratio: float = 1.0):
@@ -58,12 +66,17 @@ class PartAware(nn.Module):
         if self.reduce is not None:
             x = self.reduce(x)
         n, _, h, w = x.shape
-        pool, expand = (m.to(device=x.device, dtype=x.dtype) for m in stripe_matrices(h, self.parts))
-        stripes = torch.matmul(x.mean(dim=3), pool.t()).transpose(1, 2)  # (n, M, C)
-        body = self.body(stripes)  # (n, M, D)
-        q, k, v = self.query(body), self.key(body), self.value(body)
-        attention = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
-        body = body + attention @ v
-        rows = torch.matmul(expand, body)  # (n, H, D)
-        enhanced = rows.transpose(1, 2).unsqueeze(-1).expand(n, -1, h, w)
+        # the body vectors and their attention in fp32 (at least) under mixed precision: M small
+        # vectors cost nothing, and bf16 dot products would blur the attention
+        dtype = torch.promote_types(x.dtype, torch.float32)
+        with _full_precision(x.device):
+            pool, expand = (m.to(device=x.device, dtype=dtype)
+                            for m in stripe_matrices(h, self.parts))
+            stripes = torch.matmul(x.to(dtype).mean(dim=3), pool.t()).transpose(1, 2)  # (n, M, C)
+            body = self.body(stripes)  # (n, M, D)
+            q, k, v = self.query(body), self.key(body), self.value(body)
+            attention = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
+            body = body + attention @ v
+            rows = torch.matmul(expand, body)  # (n, H, D)
+        enhanced = rows.to(x.dtype).transpose(1, 2).unsqueeze(-1).expand(n, -1, h, w)
         return self.fuse(torch.cat([x, enhanced], dim=1))
