@@ -41,7 +41,10 @@ def validate(params: Any, source: str = "params") -> dict:
 
 
 def load_params(path: str | Path) -> dict:
-    return validate(read_yaml(path), str(path))
+    params = validate(read_yaml(path), str(path))
+    if params["amp"] is False:  # `amp: off` unquoted (as `dvc exp run -S` rewrites it) is YAML's false
+        params["amp"] = "off"
+    return params
 
 
 def parse_overrides(pairs: list[str] | None) -> dict:

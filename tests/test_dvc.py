@@ -40,7 +40,7 @@ def test_stages_match_the_snakemake_jobs():
         assert all(f"{o}" in proc.stdout for o in outs), name
         assert "autoreid " in s["cmd"]
     search = [s for n, s in stages.items() if n.startswith("search-")]
-    assert all(s["params"] == [{"params/default.yaml": ["search", f"search_variants.{v}"]}]
+    assert all(s["params"] == [{"params/default.yaml": ["amp", "search", f"search_variants.{v}"]}]
                for s, v in ((s, s["cmd"].split("--variant ")[1].split()[0]) for s in search))
 
 
