@@ -79,12 +79,13 @@ def signal_tree(pid: int, signum: int) -> None:
 
 
 def signal_at_first_checkpoint(proc: subprocess.Popen, out: Path, signum: int,
-                               timeout: float = 120) -> None:
+                               timeout: float = 120, tree: bool = False) -> None:
     """Wait for the condition -- `out/checkpoint.pt` exists, so the run is past its first epoch --
-    then freeze `proc` and every process below it, send `signum` to `proc` (SIGKILL: to all of
-    them) and let them go on: a catchable signal is pending before the run can take another step,
-    however loaded the machine. Fails if the run ended before the checkpoint appeared or before it
-    was frozen (give it more epochs than the one it checkpoints after)."""
+    then freeze `proc` and every process below it, send `signum` to `proc` (SIGKILL, or `tree`: to
+    all of them, as SLURM signals every process of a job step) and let them go on: a catchable
+    signal is pending before the run can take another step, however loaded the machine. Fails if
+    the run ended before the checkpoint appeared or before it was frozen (give it more epochs than
+    the one it checkpoints after)."""
     import signal
     import time
 
@@ -93,8 +94,9 @@ def signal_at_first_checkpoint(proc: subprocess.Popen, out: Path, signum: int,
         time.sleep(0.02)
     signal_tree(proc.pid, signal.SIGSTOP)  # freeze first, so nothing moves on meanwhile
     running = proc.poll() is None
-    if signum == signal.SIGKILL:
-        signal_tree(proc.pid, signal.SIGKILL)
+    if signum == signal.SIGKILL or tree:
+        signal_tree(proc.pid, signum)
+        signal_tree(proc.pid, signal.SIGCONT)
     else:
         os.kill(proc.pid, signum)
         signal_tree(proc.pid, signal.SIGCONT)

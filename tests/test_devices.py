@@ -15,7 +15,7 @@ import pytest
 
 from autoreid.devices import plan_gpus
 from autoreid.errors import UserError
-from conftest import ROOT, assert_user_error
+from conftest import ROOT, assert_user_error, slice_params
 
 PLACE = [sys.executable, "-m", "autoreid.cli", "place"]
 
@@ -224,3 +224,26 @@ def test_eight_pretrain_processes_on_one_gpu_stop_the_plan(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert ("autoreid place --gpus 8 -- torchrun --standalone --nproc_per_node 8 -m autoreid.cli "
             "pretrain") in proc.stdout
+
+
+def test_snakemake_runs_four_searches_on_four_devices_of_their_own(tmp_path):
+    """The real DAG with gpus_per_job: 1 and a budget of four "GPUs": the four searches start
+    together, each under `autoreid place` on its own device (they run on the CPU here)."""
+    import yaml
+
+    from autoreid.experiments import Paths
+
+    params = slice_params()
+    params["gpus_per_job"] = 1
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    runs = [Paths("results/slice").search("market1501", "baseline", r) for r in (1, 2, 3, 4)]
+    env = env_with(tmp_path, "0,1,2,3")
+    proc = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"),
+                           *[f"{r}/alphas.json" for r in runs], "--configfile", "p.yaml",
+                           "--cores", "4", "--resources", "gpu=4"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    placed = [yaml.safe_load((tmp_path / r / "config.yaml").read_text())["config"]["devices"]
+              for r in runs]
+    assert {d["placed_by"] for d in placed} == {"locks"}
+    assert sorted(d["CUDA_VISIBLE_DEVICES"] for d in placed) == ["0", "1", "2", "3"]

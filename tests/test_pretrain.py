@@ -55,13 +55,15 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     again = torch.load(out / "weights.pt", weights_only=True)["backbone"]
     assert all(torch.allclose(ref[k], again[k], atol=1e-6) for k in ref)
 
-    # SIGTERM to torchrun (as a scheduler sends it): the ranks agree on a step, rank 0 writes a
-    # checkpoint, the job fails; the rerun resumes from that step to the same weights
+    # SIGTERM to torchrun and its ranks (as SLURM signals every process of a job step; a signal to
+    # torchrun alone reaches the ranks only when its agent forwards it, by which time these short
+    # epochs may all be done): the ranks agree on a step, rank 0 writes a checkpoint, the job
+    # fails; the rerun resumes from that step to the same weights
     out = tmp_path / "terminated"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     proc = subprocess.Popen([*TORCHRUN, *map(str, [*args, "--out", out])], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    signal_at_first_checkpoint(proc, out, signal.SIGTERM)
+    signal_at_first_checkpoint(proc, out, signal.SIGTERM, tree=True)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "stopping after this step" in err, err[-2000:]
     assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] >= 1
