@@ -481,7 +481,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
     s.add_argument("--params", required=True)
-    s.add_argument("--rule", choices=["best_map", "best_rank1", "best_map_reid", "paper"],
+    s.add_argument("--rule", choices=["published", "best_map", "best_rank1", "best_map_reid", "paper"],
                    help="selection rule (default: the params' select.rule)")
     s.set_defaults(func=cmd_select)
 

@@ -37,3 +37,32 @@ def test_best_map_reid_never_picks_a_baseline_run_as_auto_reid():
                                                                "Baseline": "baseline-run4"}
     with pytest.raises(UserError, match="no run searched in the ReID space"):
         choose(winning_baseline, "best_map_reid", set())
+
+
+def test_published_takes_the_released_cells_and_reads_no_search(tmp_path):
+    import yaml
+
+    from autoreid.experiments import Paths
+    from autoreid.select import note, select
+    from autoreid.space import genotypes
+    from autoreid.tables import table4
+    from conftest import ROOT
+
+    params = yaml.safe_load((ROOT / "params" / "paper.yaml").read_text())
+    params["results"] = str(tmp_path)
+    assert params["select"]["rule"] == "published"
+    record = select(params)  # no metrics file exists: nothing is read
+    assert record["AutoReID"] == {"arch": "AutoReID", "cell": "BASELINE_REID_SEARCH_SPACE",
+                                  "genotype": "BASELINE_REID_SEARCH_SPACE"}
+    assert record["Baseline"]["cell"] == "BASELINE"
+    for name, cell in (("AutoReID", "BASELINE_REID_SEARCH_SPACE"), ("Baseline", "BASELINE")):
+        saved = genotypes.load(Paths(str(tmp_path)).selected(name))
+        assert (saved.normal, saved.reduce) == (genotypes.PUBLISHED[cell].normal,
+                                                genotypes.PUBLISHED[cell].reduce)
+    assert note(record).startswith("Auto-ReID = the released BASELINE_REID_SEARCH_SPACE cell, "
+                                   "Baseline = the released BASELINE cell (selection rule `published`")
+    # Table 4's plain Baseline and Auto-ReID rows: the released cells trained from scratch
+    declared = table4.inputs(params)
+    assert f"{tmp_path}/evaluate/market1501/scratch/AutoReID/metrics.json" in declared
+    assert f"{tmp_path}/evaluate/market1501/scratch/Baseline/metrics.json" in declared
+    assert not [p for p in declared if "-run" in p]

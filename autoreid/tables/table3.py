@@ -6,6 +6,7 @@ import pandas as pd
 
 from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths
 from autoreid.io import read_json, read_yaml
+from autoreid.select import note
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
 
@@ -46,8 +47,7 @@ def write(params: dict, out_stem: str) -> list[str]:
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
     notes = [f"profile `{params['profile']}`; ours: pre-trained on {source}, then trained on "
              f"Market-1501 (setting `{params['table3']['setting']}`); in %.",
-             f"Auto-ReID = {selection['AutoReID']['arch']}, Baseline = {selection['Baseline']['arch']} "
-             f"(rule `{selection['rule']}`); RK: k-reciprocal re-ranking, k1=20, k2=6, λ=0.3.",
+             f"{note(selection)}; RK: k-reciprocal re-ranking, k1=20, k2=6, λ=0.3.",
              "Params (M) at the paper's scale (C=64, l=[2,2,2,2], 751 classes).",
              "`paper` columns and quoted rows: Table 3 of Quan et al., ICCV 2019."]
     # pragma: no mutate end

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autoreid.experiments import LABELS, SEARCH_BENCHMARK, Paths, searched_rows
+from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, searched_rows
 from autoreid.io import read_json, read_yaml
+from autoreid.select import note
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
 
@@ -18,11 +19,12 @@ def _plain(arch: str, selection: dict) -> str:
 def inputs(params: dict) -> list[str]:
     """Every file `build` reads. The rows of selected names (and Auto-ReID's) read the Table 1 run
     the selection chose, which is known only once `select` has run: all searched Table 1 runs are
-    declared."""
+    declared. Under rule `published` they read the released cells trained from scratch."""
     paths, t = Paths(params["results"]), params["table4"]
     scratch = params["table1"]["setting"]
-    plain = dict.fromkeys([a for a in t["archs"] if a not in ("AutoReID", "Baseline")]
-                          + [r.arch for r in searched_rows(params)])  # once each, in order
+    chosen = (list(SELECTED) if params["select"]["rule"] == "published"  # trained as themselves
+              else [r.arch for r in searched_rows(params)])
+    plain = dict.fromkeys([a for a in t["archs"] if a not in SELECTED] + chosen)  # once each, in order
     return ([f"{paths.evaluate(SEARCH_BENCHMARK, t['setting'], a)}/metrics.json" for a in t["archs"]]
             + [f"{paths.evaluate(SEARCH_BENCHMARK, scratch, a)}/metrics.json" for a in plain]
             + [paths.profile(a, "pcb") for a in t["archs"]]
@@ -53,8 +55,8 @@ def build(params: dict) -> pd.DataFrame:
 
 def write(params: dict, out_stem: str) -> list[str]:
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
-    notes = [f"profile `{params['profile']}`; all trained from scratch on Market-1501; rows "
-             "without PCB and Auto-ReID are the Table 1 runs; mAP and R1 in %.",
+    notes = [f"profile `{params['profile']}`; all trained from scratch on Market-1501; mAP and R1 "
+             "in %. " + note(read_yaml(Paths(params["results"]).selection())) + ".",
              "PCB head: 6 horizontal stripes, a 256-d embedding and a classifier per stripe. "
              "Params/FLOPs at the paper's scale (the paper lists the backbones' sizes for +PCB).",
              "`paper` columns: Table 4 of Quan et al., ICCV 2019."]

@@ -7,6 +7,7 @@ import pandas as pd
 
 from autoreid.experiments import LABELS, SELECTED, Paths
 from autoreid.io import read_json, read_yaml
+from autoreid.select import note
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
 
@@ -53,10 +54,9 @@ def write(params: dict, number: int, out_stem: str) -> list[str]:
     selection = read_yaml(Paths(params["results"]).selection())
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
     notes = [
-        f"profile `{params['profile']}`; ours: cells searched on Market-1501 and trained on each "
-        f"benchmark (setting `{setting}`); in %.",
-        f"Auto-ReID = {selection['AutoReID']['arch']}, Baseline = {selection['Baseline']['arch']} "
-        f"(selection rule `{selection['rule']}`).",
+        f"profile `{params['profile']}`; ours: cells trained on each benchmark (setting "
+        f"`{setting}`); in %.",
+        f"{note(selection)}.",
         "`paper` columns and quoted rows: Quan et al., ICCV 2019 (with ImageNet pre-training).",
     ]
     # pragma: no mutate end
