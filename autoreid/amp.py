@@ -28,7 +28,7 @@ class Precision:
         if mode == "fp16" and device.type != "cuda":
             raise UserError(f"amp: fp16 needs a CUDA device, this run is on {device.type} "
                             "(use bf16 or off)")
-        self.mode, self.device = mode, device
+        self.mode, self.device, self.log, self.skipped = mode, device, log, 0
         self.dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(mode)
         self.scaler = torch.amp.GradScaler("cuda") if mode == "fp16" else None
 
@@ -42,13 +42,19 @@ class Precision:
         (self.scaler.scale(loss) if self.scaler else loss).backward(inputs=inputs)
 
     def step(self, opt: torch.optim.Optimizer, clip_params=None, clip: float = 0.0) -> None:
-        """Unscale (fp16), clip the gradient norm of `clip_params` to `clip` (when > 0), step."""
+        """Unscale (fp16), clip the gradient norm of `clip_params` to `clip` (when > 0), step.
+        Under mixed precision a step whose gradients are not finite is skipped, as the fp16
+        scaler does (bf16 too: one bad step would otherwise turn every weight into NaN)."""
         if self.scaler:
             self.scaler.unscale_(opt)
         if clip > 0:
             torch.nn.utils.clip_grad_norm_(clip_params, clip)
         if self.scaler:
             self.scaler.step(opt)
+        elif self.dtype is not None and not _finite_grads(opt):
+            self.skipped += 1
+            if self.log:
+                self.log(f"[amp] non-finite gradients: step skipped ({self.skipped} so far)")
         else:
             opt.step()
 
@@ -63,6 +69,11 @@ class Precision:
     def load_state_dict(self, state: dict) -> None:
         if self.scaler and state:
             self.scaler.load_state_dict(state)
+
+
+def _finite_grads(opt: torch.optim.Optimizer) -> bool:
+    grads = [p.grad for group in opt.param_groups for p in group["params"] if p.grad is not None]
+    return not grads or bool(torch.stack([torch.isfinite(g).all() for g in grads]).all())
 
 
 OFF = Precision("off", torch.device("cpu"))

@@ -132,3 +132,18 @@ def test_the_part_aware_attention_runs_in_fp32_under_bf16():
     assert seen == [(torch.float32, torch.float32)] * 2  # the body vectors: fp32 both times
     assert low.dtype == torch.bfloat16  # the fused output joins the network's precision
     torch.testing.assert_close(low.float(), exact, rtol=0.05, atol=0.05)
+
+
+def test_a_bf16_step_with_non_finite_gradients_is_skipped():
+    w = torch.nn.Parameter(torch.ones(3))
+    opt = torch.optim.Adam([w], 0.1)
+    bf16, off = Precision("bf16", CPU), Precision("off", CPU)
+    w.grad = torch.tensor([1.0, float("nan"), 1.0])
+    bf16.step(opt)
+    assert torch.equal(w.detach(), torch.ones(3)) and bf16.skipped == 1  # untouched
+    w.grad = torch.tensor([1.0, 1.0, 1.0])
+    bf16.step(opt)
+    assert (w.detach() < 1).all() and bf16.skipped == 1
+    w.grad = torch.tensor([float("inf"), 1.0, 1.0])
+    off.step(opt)  # fp32 steps as asked: the run's loss check reports the NaN
+    assert torch.isnan(w.detach()[0])
