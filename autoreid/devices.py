@@ -163,19 +163,13 @@ def plan_gpus(gpus_per_job: int, pretrain_processes: int, limit: int | None, dev
                             "(CUDA_VISIBLE_DEVICES or the NVIDIA driver)")
         return 0
     pretrain = gpus_per_job * pretrain_processes
-    if gpus_per_job > limit:
-        raise UserError(f"gpus_per_job: {gpus_per_job} GPUs per job, but --resources gpu={limit} "
-                        f"allows {limit}")
-    if pretrain > limit:
-        raise UserError(f"pretrain_processes: {pretrain_processes} processes x gpus_per_job "
-                        f"{gpus_per_job} need {pretrain} GPUs, but --resources gpu={limit} allows "
-                        f"{limit} (set pretrain_processes: {max(1, limit // gpus_per_job)} or run "
-                        f"with --resources gpu={pretrain})")
-    if gpus_per_job > have:
-        raise UserError(f"gpus_per_job: {gpus_per_job} GPUs per job, but this machine exposes "
-                        f"{have}")
-    if pretrain > have:
-        raise UserError(f"pretrain_processes: {pretrain_processes} processes x gpus_per_job "
-                        f"{gpus_per_job} need {pretrain} GPUs, but this machine exposes {have} "
-                        f"(set pretrain_processes: {max(1, have // gpus_per_job)})")
+    for available, where, hint in ((limit, f"--resources gpu={limit} allows",
+                                    f" or run with --resources gpu={pretrain}"),
+                                   (have, "this machine exposes", "")):
+        if gpus_per_job > available:
+            raise UserError(f"gpus_per_job: {gpus_per_job} GPUs per job, but {where} {available}")
+        if pretrain > available:
+            raise UserError(f"pretrain_processes: {pretrain_processes} processes x gpus_per_job "
+                            f"{gpus_per_job} need {pretrain} GPUs, but {where} {available} (set "
+                            f"pretrain_processes: {max(1, available // gpus_per_job)}{hint})")
     return gpus_per_job
