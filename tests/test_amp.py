@@ -124,12 +124,12 @@ def test_the_part_aware_attention_runs_in_fp32_under_bf16():
     torch.manual_seed(0)
     module = PartAware(8).eval()
     seen = []
-    module.body.register_forward_hook(lambda m, inputs, out: seen.append((inputs[0].dtype, out.dtype)))
+    module.query.register_forward_hook(lambda m, inputs, out: seen.append((inputs[0].dtype, out.dtype)))
     x = torch.randn(2, 8, 12, 4)
     exact = module(x)
     with Precision("bf16", CPU).autocast():
         low = module(x.bfloat16())
-    assert seen == [(torch.float32, torch.float32)] * 2  # the body vectors: fp32 both times
+    assert seen == [(torch.float32, torch.float32)] * 2  # the attention: fp32 both times
     assert low.dtype == torch.bfloat16  # the fused output joins the network's precision
     torch.testing.assert_close(low.float(), exact, rtol=0.05, atol=0.05)
 

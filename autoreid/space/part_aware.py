@@ -1,16 +1,22 @@
 """The part-aware module of the reID search space (paper §3.3, Fig. 2).
 
-1. split the input vertically into M horizontal stripes (any height: uneven stripes, and fewer
-   rows than stripes, both work);
-2. average-pool each stripe to a vector and map it by a linear layer to a "body vector";
-3. let the M body vectors interact by (single-head, residual) self-attention;
-4. repeat each vector over its stripe's rows and columns: the "enhanced tensor";
-5. concatenate it with the input along channels and fuse by a 1x1 ReLU-conv-BN.
+Given an input tensor F:
+1. split F vertically into M horizontal stripes (any height: uneven stripes, and fewer rows than
+   stripes, both work), average-pool each stripe to a vector and map it by a linear layer to a
+   "body vector";
+2. let the M body vectors interact by (single-head, residual) self-attention;
+3. repeat each vector over its stripe's rows and columns: the "enhanced tensor";
+4. concatenate it with the input along channels and fuse by a 1x1 ReLU-conv-BN.
 
-At stride 2 the input is first average-pooled 3x3/2 (as a pool op would), so the module fits a
-reduction cell. Body vectors have C channels (`body_ratio`=1): the 1x1 fusion (2C -> C) then costs
-about the multiply-adds of a 3x3 separable conv (~2 C^2 per pixel), as the paper says; with this
-choice the released BASELINE_REID_SEARCH_SPACE cell at C=64 has 13.0 M parameters (paper: 13.1 M).
+The linear layer is applied at every position of the full-resolution F (a 1x1 conv), then the
+stripes are averaged. A linear map commutes with the mean, so this is the same function as
+"average, then linear", at the cost the paper's counts imply: with it the released
+BASELINE_REID_SEARCH_SPACE cell at C=64 counts 13.0 M parameters and 2.05 G multiply-adds
+(paper: 13.1 M, 2.05 G). docs/part_aware.md compares the variants measured and why this one.
+
+At stride 2 the body vectors are read from the full-resolution F, and F is average-pooled
+3x3/2 (as a pool op would) before the fusion, so the module fits a reduction cell. Body vectors
+have C channels, and the fusion maps 2C -> C.
 """
 from __future__ import annotations
 
@@ -49,34 +55,36 @@ def _full_precision(device: torch.device):
     return contextlib.nullcontext()
 
 
+def _matrix(height: int, parts: int, which: int, like: torch.Tensor) -> torch.Tensor:
+    return stripe_matrices(height, parts)[which].to(device=like.device, dtype=like.dtype)
+
+
 class PartAware(nn.Module):
-    def __init__(self, C: int, stride: int = 1, affine: bool = True, parts: int = 4,
-                 body_ratio: float = 1.0):
+    def __init__(self, C: int, stride: int = 1, affine: bool = True, parts: int = 4):
         super().__init__()
         self.parts = parts
-        dim = max(1, int(round(C * body_ratio)))
+        self.body = nn.Conv2d(C, C, 1)  # the linear layer, at every position of F
+        self.query = nn.Linear(C, C, bias=False)
+        self.key = nn.Linear(C, C, bias=False)
+        self.value = nn.Linear(C, C, bias=False)
         self.reduce = nn.AvgPool2d(3, 2, 1, count_include_pad=False) if stride == 2 else None
-        self.body = nn.Linear(C, dim)
-        self.query = nn.Linear(dim, dim, bias=False)
-        self.key = nn.Linear(dim, dim, bias=False)
-        self.value = nn.Linear(dim, dim, bias=False)
-        self.fuse = ReLUConvBN(C + dim, C, 1, 1, 0, affine)
+        self.fuse = ReLUConvBN(2 * C, C, 1, 1, 0, affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.reduce is not None:
-            x = self.reduce(x)
-        n, _, h, w = x.shape
         # the body vectors and their attention in fp32 (at least) under mixed precision: M small
         # vectors cost nothing, and bf16 dot products would blur the attention
         dtype = torch.promote_types(x.dtype, torch.float32)
+        columns = self.body(x).to(dtype).mean(dim=3)  # (n, C, H): each row's mean over columns
         with _full_precision(x.device):
-            pool, expand = (m.to(device=x.device, dtype=dtype)
-                            for m in stripe_matrices(h, self.parts))
-            stripes = torch.matmul(x.to(dtype).mean(dim=3), pool.t()).transpose(1, 2)  # (n, M, C)
-            body = self.body(stripes)  # (n, M, D)
+            pool = _matrix(x.shape[2], self.parts, 0, columns)
+            body = torch.matmul(columns, pool.t()).transpose(1, 2)  # (n, M, C)
             q, k, v = self.query(body), self.key(body), self.value(body)
             attention = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
             body = body + attention @ v
-            rows = torch.matmul(expand, body)  # (n, H, D)
+        if self.reduce is not None:
+            x = self.reduce(x)
+        n, _, h, w = x.shape
+        with _full_precision(x.device):
+            rows = torch.matmul(_matrix(h, self.parts, 1, body), body)  # (n, H, C)
         enhanced = rows.to(x.dtype).transpose(1, 2).unsqueeze(-1).expand(n, -1, h, w)
         return self.fuse(torch.cat([x, enhanced], dim=1))
