@@ -1,5 +1,7 @@
 """ImageNet pre-training (§4.4): a derived network (or a ResNet) with a classification head on an
-ImageNet-layout folder; its backbone weights initialise `autoreid train --init`.
+ImageNet-layout folder; its backbone weights initialise `autoreid train --init`. The recipe is
+DARTS' for ImageNet: SGD with momentum, lr x `lr_decay` per epoch, label smoothing, and a
+random-resized crop, flip and colour jitter (autoreid/data/resized_crop.py).
 
 One process or many: under `torchrun` (WORLD_SIZE > 1) the model is wrapped in
 DistributedDataParallel (gloo on CPU, NCCL on GPU), a DistributedSampler shards each epoch, rank 0
@@ -21,6 +23,7 @@ from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.imagefolder import load_imagefolder
+from autoreid.data.resized_crop import ResizedCrop
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config, write_csv
@@ -34,12 +37,15 @@ class PretrainConfig:
     epochs: int = 250
     batch_size: int = 256  # in all, over every rank
     lr: float = 0.1
+    lr_decay: float = 0.97  # lr x this after every epoch
     momentum: float = 0.9
     weight_decay: float = 3e-5
     label_smoothing: float = 0.1
     height: int = 224
     width: int = 224
-    pad: int = 16
+    scale: tuple[float, float] = (0.08, 1.0)  # random-resized crop: fraction of the image's area
+    jitter: float = 0.4  # brightness, contrast, saturation x U[1 - jitter, 1 + jitter]
+    hue: float = 0.2  # hue turned by U[-hue, hue] of a full turn
     seed: int = 0
 
 
@@ -51,6 +57,11 @@ class Classifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.backbone(x).mean(dim=(2, 3)))
+
+
+def augmentation(cfg: PretrainConfig) -> ResizedCrop:
+    """The training transform: random-resized crop to height x width, flip, colour jitter."""
+    return ResizedCrop(tuple(cfg.scale), jitter=cfg.jitter, hue=cfg.hue)
 
 
 def digest(model: nn.Module) -> float:
@@ -77,13 +88,13 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         raise UserError(f"pretrain: batch_size {cfg.batch_size} is not divisible by {world} ranks")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, workers=workers)
+    data = ImageSet(records, cfg.height, cfg.width, workers=workers, augmentation=augmentation(cfg))
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     model = Classifier(build_backbone(spec), len(classes)).to(device,
                                                               memory_format=torch.channels_last)
     opt = torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
                           weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.epochs)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, cfg.lr_decay)
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
               "classes": len(classes), "images": len(records), **as_dict(cfg),
               "amp": precision.mode}  # any world size resumes

@@ -112,7 +112,7 @@ def test_bf16_train_extract_and_pretrain_through_the_cli(market, tmp_path, monke
                  "--set", "classes=2", "--set", "images_per_class=4", "--set", "size=16"]) == 0
     assert main(["pretrain", "--data", str(tmp_path / "imagenet"), "--arch", "DARTS_V2", "--out",
                  str(pre), "--C", "4", "--layers", "1", "1", "1", "1", "--set", "epochs=1", "--set",
-                 "batch_size=4", "--set", "height=16", "--set", "width=16", "--set", "pad=1",
+                 "batch_size=4", "--set", "height=16", "--set", "width=16",
                  "--amp", "bf16", "--device", "cpu"]) == 0
     assert yaml.safe_load((pre / "config.yaml").read_text())["config"]["amp"] == "bf16"
     assert (pre / "weights.pt").is_file()

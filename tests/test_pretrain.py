@@ -15,7 +15,7 @@ from conftest import ROOT, assert_user_error, kill_after_first_checkpoint, run_c
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
             "-m", "autoreid.cli")
 NET = ["--C", "4", "--layers", "1", "1", "1", "1", "--device", "cpu", "--threads", "1"]
-SETS = [x for s in ("epochs=3", "batch_size=16", "height=32", "width=16", "pad=1", "lr=0.02")
+SETS = [x for s in ("epochs=3", "batch_size=16", "height=32", "width=16", "lr=0.02")
         for x in ("--set", s)]
 
 

@@ -80,7 +80,7 @@ def slice_run(tmp_path_factory):
     params["synth"]["cuhk03"].update(train_ids=8, test_ids=4, pairs=2, height=64, width=32)
     params["synth"]["msmt17"].update(train_ids=8, test_ids=4, cameras=4, height=64, width=32)
     params["synth"]["imagenet"].update(classes=3, images_per_class=8, size=32)
-    params["pretrain"].update(epochs=1, batch_size=8, height=32, width=16, pad=1)
+    params["pretrain"].update(epochs=1, batch_size=8, height=32, width=16)
     params["train"]["eval_every"] = 1
     params["train_settings"]["imagenet"]["P"] = 4
     params["table1"].update(runs=1, variants=["baseline", "retrieval_reid"], resnets=["resnet18"],

@@ -8,17 +8,17 @@ from typing import Iterable, Iterator
 import numpy as np
 import torch
 
-from autoreid.data.images import augment, augment_params, normalize
+from autoreid.data.images import PadCrop, normalize
 from autoreid.data.manifest import Record, relabel
 from autoreid.data.store import FolderSource, StoreSource
 
 
 class _Images(torch.utils.data.Dataset):
-    """A batch of indices (or of (index, flip, dy, dx)) -> uint8 images, read and augmented in the
-    worker; `__getitems__` lets a source read a whole batch at once."""
+    """A batch of indices (or of (index, *augmentation parameters)) -> uint8 images, read and
+    augmented in the worker; `__getitems__` lets a source read a whole batch at once."""
 
-    def __init__(self, source, pad: int):
-        self.source, self.pad = source, pad
+    def __init__(self, source, augmentation):
+        self.source, self.augmentation = source, augmentation
 
     def __len__(self) -> int:
         return len(self.source)
@@ -36,7 +36,7 @@ class _Images(torch.utils.data.Dataset):
         if torch.utils.data.get_worker_info() is not None:
             out.share_memory_()
         if augmented:
-            augment(images, [b[1:] for b in batch], self.pad, out=out.numpy())
+            self.augmentation.apply(images, [b[1:] for b in batch], out.numpy())
         else:
             out.numpy()[...] = images
         return out, torch.tensor(index)
@@ -47,23 +47,25 @@ def _first(batch):
 
 
 class _Augmented:
-    """Batches of (index, flip, dy, dx): augmentation drawn here, in the main process."""
+    """Batches of (index, *augmentation parameters): drawn here, in the main process."""
 
-    def __init__(self, batch_sampler, generator: torch.Generator, pad: int):
-        self.batch_sampler, self.generator, self.pad = batch_sampler, generator, pad
+    def __init__(self, batch_sampler, generator: torch.Generator, augmentation):
+        self.batch_sampler, self.generator, self.augmentation = batch_sampler, generator, augmentation
 
     def __len__(self) -> int:
         return len(self.batch_sampler)
 
     def __iter__(self):
         for index in self.batch_sampler:
-            params = augment_params(len(index), self.generator, self.pad)
+            params = self.augmentation.draw(len(index), self.generator)
             yield [(i, *p) for i, p in zip(index, params)]
 
 
 class ImageSet:
     def __init__(self, records: list[Record], height: int, width: int, pad: int = 0,
-                 store: str | None = None, workers: int = 0, labels: list[int] | None = None):
+                 store: str | None = None, workers: int = 0, labels: list[int] | None = None,
+                 augmentation=None):
+        """`augmentation` (draw, apply) when batches get a generator; default: PadCrop(pad)."""
         self.records = records
         if labels is None:
             labels, self.num_classes = relabel(records)
@@ -72,6 +74,7 @@ class ImageSet:
         self.labels = labels
         self.label_tensor = torch.tensor(labels)
         self.pad, self.workers = pad, workers
+        self.augmentation = augmentation or PadCrop(pad)
         self.source = (StoreSource(store, records, height, width) if store
                        else FolderSource(records, height, width))
 
@@ -95,11 +98,11 @@ class ImageSet:
         The images live in a ring of two reused buffers: a batch stays valid until the batch after
         next is drawn (clone it to keep it longer)."""
         if generator is not None:
-            batch_sampler = _Augmented(batch_sampler, generator, self.pad)
+            batch_sampler = _Augmented(batch_sampler, generator, self.augmentation)
         if skip:
             batch_sampler = _Skip(batch_sampler, skip)
         loader = torch.utils.data.DataLoader(  # its own generator: the global one (dropout's) is
-            _Images(self.source, self.pad), batch_sampler=batch_sampler,  # left alone
+            _Images(self.source, self.augmentation), batch_sampler=batch_sampler,  # left alone
             num_workers=self.workers, collate_fn=_first, generator=torch.Generator())
         ring: dict[tuple, list[torch.Tensor]] = {}
         for images, index in loader:  # uint8 crosses processes: 4x less than float

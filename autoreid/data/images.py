@@ -70,6 +70,20 @@ def augment_params(n: int, generator: torch.Generator, pad: int, flip: bool = Tr
     return list(zip(flips, dy, dx))
 
 
+class PadCrop:
+    """reID training augmentation: flip, zero-pad by `pad`, crop back (draw: main process;
+    apply: DataLoader workers)."""
+
+    def __init__(self, pad: int):
+        self.pad = pad
+
+    def draw(self, n: int, generator: torch.Generator) -> list[tuple]:
+        return augment_params(n, generator, self.pad)
+
+    def apply(self, images: np.ndarray, params: list[tuple], out: np.ndarray) -> np.ndarray:
+        return augment(images, params, self.pad, out=out)
+
+
 def augment(images: np.ndarray, params: list[tuple], pad: int, out: np.ndarray | None = None
             ) -> np.ndarray:
     """Random horizontal flip, then zero-pad by `pad` and crop back to size at offset (dy, dx)."""
