@@ -71,12 +71,13 @@ def test_colour_jitter_changes_brightness_contrast_saturation_and_hue():
 
 
 def test_the_same_seed_gives_the_same_batch_whatever_the_workers():
-    from autoreid.data.dataset import ImageSet
-    from autoreid.data.manifest import Record
-    from PIL import Image
-
     import tempfile
     from pathlib import Path
+
+    from PIL import Image
+
+    from autoreid.data.dataset import ImageSet
+    from autoreid.data.manifest import Record
 
     with tempfile.TemporaryDirectory() as d:
         records = []
