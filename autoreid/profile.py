@@ -15,9 +15,11 @@ def profile(spec: ArchSpec, height: int, width: int) -> dict:
     with torch.device("meta"):
         model = build(spec).eval()
         params = sum(p.numel() for p in model.parameters())
+        head = sum(p.numel() for p in model.head.parameters())
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             model(torch.zeros(1, 3, height, width))
     return {"name": spec.name, "params_M": round(params / 1e6, 3),
+            "head_params_M": round(head / 1e6, 3), "head": spec.head,
             "flops_G": round(counter.get_total_flops() / 2e9, 3),
             "input": [height, width], "C": spec.C, "layers": list(spec.layers),
             "num_classes": spec.num_classes}

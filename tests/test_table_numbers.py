@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from autoreid.cli import main
+from autoreid.io import read_json
 from conftest import ROOT
 
 METRICS = ("mAP", "rank1", "rank5", "rank10", "mINP")
@@ -53,7 +54,8 @@ class World:
         rel = f"profile/{arch}-{head}.json"
         self.read(rel)
         if rel not in self.values:
-            self.write(rel, {"params_M": self._fresh(1.5, 30.0), "flops_G": self._fresh(0.1, 5.0)})
+            self.write(rel, {"params_M": self._fresh(1.5, 30.0), "flops_G": self._fresh(0.1, 5.0),
+                             "head_params_M": self._fresh(0.1, 9.0)})
         return self.values[rel]
 
     def summary(self, rel: str) -> dict:
@@ -117,11 +119,12 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     label4 = {"DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "Baseline": "Baseline"}
     for arch in params["table4"]["archs"]:
         plain = SELECTION.get(arch, arch)  # the selected Baseline: the Table 1 run it names
-        for label, file, profile in (
+        w.profile(arch, "pcb")  # read for the note only
+        for label, file, profile in (  # +PCB: the plain network's size, as the paper prints
                 (label4.get(arch, arch), f"evaluate/market1501/scratch/{plain}/metrics.json",
                  w.profile(arch)),
                 (label4.get(arch, arch) + "+PCB", f"evaluate/market1501/pcb/{arch}/metrics.json",
-                 w.profile(arch, "pcb"))):
+                 w.profile(arch))):
             m = w.metrics(file)
             table4[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
                              "Params (M)": profile["params_M"], "FLOPs (G)": profile["flops_G"]}
@@ -354,7 +357,11 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
         2: [f"run {params['table2']['run']}"],
         3: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2",
             f"rule `{params['select']['rule']}`", "k1=20, k2=6, λ=0.3", "synthetic ImageNet-layout"],
-        4: ["6 horizontal stripes"],
+        4: ["6 horizontal stripes", "last stride 1", "softmax on each stripe"]
+           + [f"{label}+PCB {p['params_M']:.2f} M (head {p['head_params_M']:.2f} M), "
+              f"{p['flops_G']:.2f} G" for label, p in (
+               ("DARTS", read_json(folder.parent / "results/profile/DARTS_V2-pcb.json")),
+               ("Baseline", read_json(folder.parent / "results/profile/Baseline-pcb.json")))],
         5: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`",
             f"selection rule `{params['select']['rule']}`"],
         6: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`"],

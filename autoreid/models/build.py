@@ -69,10 +69,12 @@ class ReIDNet(nn.Module):
 
 
 def build_backbone(spec: ArchSpec) -> nn.Module:
+    """The PCB head takes the map before the last down-sampling (last stride 1: 24x8 at 384x128)."""
+    last_stride = 1 if spec.head == "pcb" else 2
     if spec.arch in DEPTHS:
-        return ResNet(spec.arch, width=spec.C)
+        return ResNet(spec.arch, width=spec.C, last_stride=last_stride)
     if spec.arch == "cells":
-        return CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers)
+        return CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers, last_stride)
     if spec.arch == "supernet":
         return Supernet(spec.space, spec.C, spec.layers)
     raise UserError(f"unknown architecture {spec.arch!r}")

@@ -11,17 +11,17 @@ from autoreid.space.genotypes import Genotype
 
 
 class CellNetwork(nn.Module):
-    def __init__(self, genotype: Genotype, C: int, layers: Sequence[int]):
+    def __init__(self, genotype: Genotype, C: int, layers: Sequence[int], last_stride: int = 2):
         super().__init__()
         self.stem = stem(C)
 
-        def make_cell(c_pp, c_p, c_node, reduction, reduction_prev):
+        def make_cell(c_pp, c_p, c_node, reduction, reduction_prev, stride):
             edges = genotype.reduce if reduction else genotype.normal
             concat = genotype.reduce_concat if reduction else genotype.normal_concat
-            cell = DerivedCell(edges, concat, c_pp, c_p, c_node, reduction, reduction_prev)
+            cell = DerivedCell(edges, concat, c_pp, c_p, c_node, reduction, reduction_prev, stride)
             return cell, len(concat) * c_node
 
-        self.cells, self.out_channels = stack_cells(C, layers, make_cell)
+        self.cells, self.out_channels = stack_cells(C, layers, make_cell, last_stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s0 = s1 = self.stem(x)

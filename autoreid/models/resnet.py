@@ -63,7 +63,7 @@ DEPTHS = {"resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet34": (BasicBlock, (3, 4
 
 
 class ResNet(nn.Module):
-    def __init__(self, name: str, width: int = 64):
+    def __init__(self, name: str, width: int = 64, last_stride: int = 2):
         super().__init__()
         block, depths = DEPTHS[name]
         self.conv1 = nn.Conv2d(3, width, 7, 2, 3, bias=False)
@@ -74,7 +74,7 @@ class ResNet(nn.Module):
         for stage, depth in enumerate(depths):
             blocks = []
             for k in range(depth):
-                stride = 2 if stage > 0 and k == 0 else 1
+                stride = (last_stride if stage == 3 else 2) if stage > 0 and k == 0 else 1
                 blocks.append(block(c_in, width * 2 ** stage, stride))
                 c_in = width * 2 ** stage * block.expansion
             setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))

@@ -4,7 +4,8 @@
 Macro structure (paper §4.2): a 3x3 conv stem, then 4 stages of l = [l1, l2, l3, l4] cells with
 C, 2C, 4C, 8C channels per node; the first cell of stages 2-4 is a reduction cell. The stem is
 conv3x3/2 -> BN -> ReLU -> maxpool3x3/2, a ResNet-like stride 4: a 384x128 input reaches stage 1
-at 96x32 and leaves stage 4 at 12x4.
+at 96x32 and leaves stage 4 at 12x4. With `last_stride` 1 (PCB) the first cell of stage 4 keeps
+the reduction cell's ops but not its down-sampling: stage 4 stays at 24x8.
 """
 from __future__ import annotations
 
@@ -96,7 +97,8 @@ class SearchCell(nn.Module):
 
 class DerivedCell(nn.Module):
     def __init__(self, edges, concat: Sequence[int], c_pp: int, c_p: int, C: int,
-                 reduction: bool, reduction_prev: bool):
+                 reduction: bool, reduction_prev: bool, stride: int = 2):
+        """`reduction`: the reduction genotype; its ops on the inputs take `stride`."""
         super().__init__()
         self.reduction = reduction
         self.pre0 = preprocess(c_pp, C, reduction_prev, affine=True)
@@ -104,7 +106,7 @@ class DerivedCell(nn.Module):
         self.inputs = [src for _, src, _ in edges]
         self.concat = list(concat)
         self.ops = nn.ModuleList(
-            OPS[op](C, 2 if reduction and src < 2 else 1, True) for op, src, _ in edges)
+            OPS[op](C, stride if reduction and src < 2 else 1, True) for op, src, _ in edges)
 
     def forward(self, s0: torch.Tensor, s1: torch.Tensor) -> torch.Tensor:
         states = [self.pre0(s0), self.pre1(s1)]
@@ -123,12 +125,15 @@ def stem(C: int) -> nn.Sequential:
     )
 
 
-CellFactory = Callable[[int, int, int, bool, bool], tuple[nn.Module, int]]
+CellFactory = Callable[[int, int, int, bool, bool, int], tuple[nn.Module, int]]
 
 
-def stack_cells(C: int, layers: Sequence[int], make_cell: CellFactory) -> tuple[nn.ModuleList, int]:
+def stack_cells(C: int, layers: Sequence[int], make_cell: CellFactory,
+                last_stride: int = 2) -> tuple[nn.ModuleList, int]:
     """Cells of the ResNet macro structure; returns the cells and the channels of the last one.
-    `make_cell(c_pp, c_p, C, reduction, reduction_prev)` returns (cell, output channels)."""
+    `make_cell(c_pp, c_p, C, reduction, reduction_prev, stride)` returns (cell, output channels):
+    `reduction` picks the reduction genotype, `stride` its down-sampling (`last_stride` in stage 4),
+    `reduction_prev` says whether the cell before halved the resolution."""
     if len(layers) != 4 or any(n < 1 for n in layers):
         raise ValueError(f"layers must be 4 positive stage depths, got {list(layers)}")
     cells = nn.ModuleList()
@@ -138,7 +143,8 @@ def stack_cells(C: int, layers: Sequence[int], make_cell: CellFactory) -> tuple[
         c_node = C * 2 ** stage
         for k in range(depth):
             reduction = stage > 0 and k == 0
-            cell, c_out = make_cell(c_pp, c_p, c_node, reduction, reduction_prev)
+            stride = (last_stride if stage == 3 else 2) if reduction else 1
+            cell, c_out = make_cell(c_pp, c_p, c_node, reduction, reduction_prev, stride)
             cells.append(cell)
-            c_pp, c_p, reduction_prev = c_p, c_out, reduction
+            c_pp, c_p, reduction_prev = c_p, c_out, stride == 2
     return cells, c_p

@@ -19,7 +19,7 @@ class Supernet(nn.Module):
         self.nodes = nodes
         self.stem = stem(C)
 
-        def make_cell(c_pp, c_p, c_node, reduction, reduction_prev):
+        def make_cell(c_pp, c_p, c_node, reduction, reduction_prev, stride):
             cell = SearchCell(self.op_names, nodes, c_pp, c_p, c_node, reduction, reduction_prev)
             return cell, nodes * c_node
 

@@ -46,6 +46,7 @@ class TrainConfig:
     dropout: float = 0.5
     triplet_feature: str = "f"
     head: str = "reid"
+    loss: str = "retrieval"  # retrieval: λ Ls + (1-λ) Lt; softmax: Ls (per stripe under PCB)
     init: str = "none"  # none | imagenet: the backbone starts from `--init` weights
     eval_every: int = 0  # score the query/gallery every n epochs (and at the end) for the curves
     seed: int = 0
@@ -58,6 +59,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, head=cfg.head)  # fail early
+    if cfg.loss not in ("retrieval", "softmax"):
+        raise UserError(f"train: loss must be retrieval or softmax, got {cfg.loss!r}")
     if cfg.init not in ("none", "imagenet"):
         raise UserError(f"train: init must be none or imagenet, got {cfg.init!r}")
     if cfg.init == "imagenet" and not init:
@@ -119,7 +122,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                 x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
                 with precision.autocast():
                     outputs = model(x)
-                loss = objective_loss(outputs, y, "retrieval", cfg.lam, cfg.margin, cfg.triplet_feature)
+                loss = objective_loss(outputs, y, cfg.loss, cfg.lam, cfg.margin, cfg.triplet_feature)
                 opt.zero_grad(set_to_none=True)
                 precision.backward(loss)
                 precision.step(opt)
