@@ -5,8 +5,9 @@
 - `PCBHead` (Sun et al., ECCV 2018; Table 4): on a backbone without its last down-sampling
   (build_backbone: last stride 1, a 24x8 map at 384x128), the map is cut into 6 horizontal stripes
   (any height, as in the part-aware module), each average-pooled, embedded (1x1 conv 256 + BN +
-  ReLU, as a linear layer on the pooled vector) and classified on its own. f = the stripes' pooled features concatenated, g = their embeddings
-  concatenated; `logits` has one slice per stripe (parts x batch x classes).
+  ReLU, as a linear layer on the pooled vector) and classified on its own. f = the stripes'
+  pooled features concatenated, g = their embeddings concatenated; `logits` has one slice per
+  stripe (parts x batch x classes).
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autoreid.space.ops import StridedPointwise
+from autoreid.space.layers import StridedPointwise
 
 
 class BasicBlock(nn.Module):

@@ -27,7 +27,7 @@ import math
 import torch
 from torch import nn
 
-from autoreid.space.ops import ReLUConvBN
+from autoreid.space.layers import ReLUConvBN
 
 
 @functools.lru_cache(maxsize=256)
