@@ -57,3 +57,46 @@ def test_dataclass_build_rejects_unknown_and_wrong_types():
 def test_unknown_variant(tmp_path):
     with pytest.raises(UserError, match="search_variants: no entry 'nope'"):
         stage_config(SearchConfig, str(PARAMS[0]), "search", ("search_variants", "nope"))
+
+
+BAD = [  # (where, key, value or None to delete it, what the one line names)
+    ("search_variants.baseline", "lam", 1.7, "search_variants.baseline.lam: 1.7 is greater than"),
+    ("search_variants.baseline", "bogus", 1, "search_variants.baseline: Unevaluated properties"),
+    ("search_variants.baseline", "objective", "hinge", "search_variants.baseline.objective"),
+    ("train_settings.pcb", "lr", -1, "train_settings.pcb.lr: -1 is less than"),
+    ("train_settings.imagenet", "P", "many", "train_settings.imagenet.P: 'many' is not of type"),
+    ("train", "epochs", None, "train: 'epochs' is a required property"),
+    ("search", "alpha_lr", None, "search: 'alpha_lr' is a required property"),
+    ("pretrain", "lr_decay", None, "pretrain: 'lr_decay' is a required property"),
+    ("pretrain", "scale", [0.5], "pretrain.scale: [0.5] is too short"),
+    ("train", "dropout", "half", "train.dropout: 'half' is not of type"),
+]
+
+
+def _broken(where: str, key: str, value) -> dict:
+    params = yaml.safe_load(PARAMS[0].read_text())
+    node = params
+    for part in where.split("."):
+        node = node[part]
+    if value is None:
+        del node[key]
+    else:
+        node[key] = value
+    return params
+
+
+@pytest.mark.parametrize("where,key,value,message", BAD, ids=[f"{w}.{k}" for w, k, _, _ in BAD])
+def test_bad_params_are_refused_naming_the_key(where, key, value, message):
+    with pytest.raises(UserError) as e:
+        validate(_broken(where, key, value), "p.yaml")
+    assert str(e.value).startswith(f"p.yaml: {message}") and "\n" not in str(e.value)
+
+
+def test_snakemake_plan_refuses_a_bad_variant(tmp_path):
+    from test_workflow import snakemake
+
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(_broken("search_variants.baseline", "lam", 1.7)))
+    proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path, timeout=300)
+    assert proc.returncode != 0
+    assert "p.yaml: search_variants.baseline.lam: 1.7 is greater than the maximum of 1" in (
+        proc.stdout + proc.stderr)
