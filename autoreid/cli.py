@@ -342,12 +342,12 @@ def parser() -> argparse.ArgumentParser:
     data = sub.add_parser("data", help="datasets: synth, fetch, prepare, pack, split")
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="<data command>")
     s = dsub.add_parser("synth", help="generate an embedded synthetic dataset in its official layout")
-    s.add_argument("--dataset", required=True, choices=DATASETS)
+    s.add_argument("--dataset", required=True, choices=DATASETS, help="which benchmark to imitate")
     s.add_argument("--out", required=True, help="folder to create (replaced if it exists)")
     _params(s)
     s.set_defaults(func=cmd_synth)
     s = dsub.add_parser("fetch", help="download (or take from --from) a raw dataset, verify, extract")
-    s.add_argument("--dataset", required=True, choices=DATASETS)
+    s.add_argument("--dataset", required=True, choices=DATASETS, help="which dataset to fetch")
     s.add_argument("--out", help="where the dataset goes (default: the params' datasets.<name>.raw)")
     s.add_argument("--url", help="archive URL (default: the params' datasets.<name>.url)")
     s.add_argument("--sha256", help="expected checksum of the archive")
@@ -355,7 +355,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--params", help="params file (its `datasets` section)")
     s.set_defaults(func=cmd_fetch)
     s = dsub.add_parser("prepare", help="official layout -> manifest.csv (path,pid,camid,split)")
-    s.add_argument("--benchmark", required=True, choices=BENCHMARKS)
+    s.add_argument("--benchmark", required=True, choices=BENCHMARKS,
+                   help="the benchmark's official layout to read")
     s.add_argument("--raw", required=True, help="the dataset folder as distributed")
     s.add_argument("--out", required=True, help="folder for manifest.csv (and extracted CUHK03 images)")
     s.add_argument("--train-only", action="store_true",
@@ -365,18 +366,18 @@ def parser() -> argparse.ArgumentParser:
                         "a warning and a count")
     s.set_defaults(func=cmd_prepare)
     s = dsub.add_parser("pack", help="pack a prepared benchmark into one HDF5 image store")
-    s.add_argument("--manifest", required=True)
+    s.add_argument("--manifest", required=True, help="manifest.csv from `autoreid data prepare`")
     s.add_argument("--out", required=True, help="store .h5 to write")
     s.add_argument("--format", default="raw", choices=["raw", "encoded"],
                    help="raw: resized uint8 arrays (no decoding); encoded: the files' bytes")
-    s.add_argument("--height", type=int, default=384)
-    s.add_argument("--width", type=int, default=128)
+    s.add_argument("--height", type=int, default=384, help="raw format: image height stored")
+    s.add_argument("--width", type=int, default=128, help="raw format: image width stored")
     s.set_defaults(func=cmd_pack)
     s = dsub.add_parser("split", help="the search split: train images 50/50 by image into D_train/D_val")
-    s.add_argument("--manifest", required=True)
+    s.add_argument("--manifest", required=True, help="manifest.csv from `autoreid data prepare`")
     s.add_argument("--out", required=True, help="split.csv to write")
     s.add_argument("--fraction", type=float, help="share of images in D_train (default 0.5)")
-    s.add_argument("--seed", type=int)
+    s.add_argument("--seed", type=int, help="seed of the split (default: the params' split.seed, or 0)")
     s.add_argument("--params", help="params file (its `split` section)")
     s.set_defaults(func=cmd_split)
 
@@ -389,15 +390,15 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("derive", help="alphas.json -> genotype file (DARTS rule) and a drawing")
-    s.add_argument("--alphas", required=True)
+    s.add_argument("--alphas", required=True, help="alphas.json from `autoreid search`")
     s.add_argument("--out", required=True, help="genotype .yaml to write")
     s.add_argument("--figure", help="also draw the cells to this image (.png/.pdf/.svg)")
     s.add_argument("--title", help="figure title")
     s.set_defaults(func=cmd_derive)
 
     s = sub.add_parser("draw", help="draw a genotype (published name or file)")
-    s.add_argument("genotype")
-    s.add_argument("--out", required=True)
+    s.add_argument("genotype", help="a published genotype name (e.g. DARTS_V2) or a genotype file")
+    s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
     s.set_defaults(func=cmd_draw)
 
     s = sub.add_parser("place", help="run a command on GPUs of its own (file locks; a SLURM job's "
@@ -408,7 +409,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_place)
 
     s = sub.add_parser("train", help="train a network from scratch with the retrieval loss")
-    s.add_argument("--manifest", required=True)
+    s.add_argument("--manifest", required=True, help="manifest.csv (its `train` split is used)")
     s.add_argument("--arch", required=True,
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
     s.add_argument("--out", required=True, help="run folder (model.pt, log.csv, checkpoint)")
@@ -422,75 +423,106 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pretrain", help="ImageNet pre-training (run it under torchrun for several "
                        "processes/GPUs/nodes)")
     s.add_argument("--data", required=True, help="ImageNet-layout folder (train/<class>/<image>)")
-    s.add_argument("--arch", required=True)
+    s.add_argument("--arch", required=True,
+                   help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
     s.add_argument("--out", required=True, help="run folder (weights.pt, log.csv, checkpoint)")
-    s.add_argument("--name")
+    s.add_argument("--name", help="name of the network in logs (default: from --arch)")
     s.add_argument("--C", type=int, help="channels (default: the train setting's)")
     s.add_argument("--layers", type=int, nargs=4, help="stage depths (default: the train setting's)")
     s.add_argument("--setting", help="train setting whose C and layers the backbone takes")
     s.add_argument("--params", help="params file (its `pretrain` section)")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE", default=[])
+    s.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="override one `pretrain` parameter (repeatable); the value is parsed as YAML")
     _runtime(s)
     s.set_defaults(func=cmd_pretrain)
 
     s = sub.add_parser("extract", help="features of the query and gallery -> features.h5")
-    s.add_argument("--manifest", required=True)
-    s.add_argument("--out", required=True)
+    s.add_argument("--manifest", required=True, help="manifest.csv (its query and gallery)")
+    s.add_argument("--out", required=True, help="features .h5 to write")
     s.add_argument("--checkpoint", help="model.pt from `autoreid train`")
     s.add_argument("--pixels", action="store_true", help="raw pixels instead of a network")
     s.add_argument("--feature", choices=["f", "g"], help="backbone feature f or embedding g")
-    s.add_argument("--height", type=int)
-    s.add_argument("--width", type=int)
+    s.add_argument("--height", type=int, help="input height (default: the checkpoint's)")
+    s.add_argument("--width", type=int, help="input width (default: the checkpoint's)")
     s.add_argument("--params", help="params file (its `evaluate` section)")
     _runtime(s)
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("evaluate", help="features.h5 -> metrics.json (CMC, mAP, mINP)")
-    s.add_argument("--features", required=True)
-    s.add_argument("--out", required=True)
-    s.add_argument("--metric", choices=["euclidean", "cosine"])
+    s.add_argument("--features", required=True, help="features .h5 from `autoreid extract`")
+    s.add_argument("--out", required=True, help="metrics .json to write")
+    s.add_argument("--metric", choices=["euclidean", "cosine"],
+                   help="distance (default: the params' evaluate.metric, or euclidean)")
     s.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017)")
-    s.add_argument("--k1", type=int, default=20)
-    s.add_argument("--k2", type=int, default=6)
-    s.add_argument("--lambda", dest="lam", type=float, default=0.3)
+    s.add_argument("--k1", type=int, default=20, help="re-ranking: k-reciprocal neighbours")
+    s.add_argument("--k2", type=int, default=6, help="re-ranking: neighbours of the query expansion")
+    s.add_argument("--lambda", dest="lam", type=float, default=0.3,
+                   help="re-ranking: weight of the original distance")
     s.add_argument("--params", help="params file (its `evaluate` section)")
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
-    s.add_argument("--arch", required=True)
-    s.add_argument("--C", type=int)
-    s.add_argument("--layers", type=int, nargs=4)
-    s.add_argument("--height", type=int)
-    s.add_argument("--width", type=int)
-    s.add_argument("--num-classes", dest="num_classes", type=int)
+    s.add_argument("--arch", required=True,
+                   help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
+    s.add_argument("--C", type=int, help="channels (default: the params' profiling.C, or 64)")
+    s.add_argument("--layers", type=int, nargs=4,
+                   help="stage depths (default: the params' profiling.layers, or 2 2 2 2)")
+    s.add_argument("--height", type=int, help="input height (default: the params' profiling.height, or 384)")
+    s.add_argument("--width", type=int, help="input width (default: the params' profiling.width, or 128)")
+    s.add_argument("--num-classes", dest="num_classes", type=int,
+                   help="identities of the classifier (default: the params' profiling.num_classes, "
+                        "or 751, Market-1501's)")
     s.add_argument("--name", help="name to record (default: from --arch)")
-    s.add_argument("--head", default="reid", choices=["reid", "pcb"])
+    s.add_argument("--head", default="reid", choices=["reid", "pcb"],
+                   help="reid (§3.2) or pcb (6 stripes, last stride 1)")
     s.add_argument("--params", help="params file (its `profiling` section)")
     s.add_argument("--out", help="JSON file to write")
     s.set_defaults(func=cmd_profile)
 
     s = sub.add_parser("figure", help="training curves from logs, or ranked lists from features")
-    s.add_argument("kind", choices=["curves", "ranked"])
+    s.add_argument("kind", choices=["curves", "ranked"],
+                   help="curves: loss and mAP per epoch; ranked: top matches of some queries")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
     s.add_argument("--logs", nargs="+", help="curves: per-epoch log.csv files")
     s.add_argument("--labels", nargs="+", help="curves: one label per log")
     s.add_argument("--features", help="ranked: features.h5 (image paths are read from it)")
-    s.add_argument("--queries", type=int, default=4)
-    s.add_argument("--top", type=int, default=10)
+    s.add_argument("--queries", type=int, default=4, help="ranked: queries shown")
+    s.add_argument("--top", type=int, default=10, help="ranked: matches shown per query")
     s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
-    s.add_argument("--params", required=True)
+    s.add_argument("--params", required=True, help="params file (its `select` section and results)")
     s.add_argument("--rule", choices=["published", "best_map", "best_rank1", "best_map_reid", "paper"],
                    help="selection rule (default: the params' select.rule)")
     s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("tables", help="build the paper's tables from the results of a profile")
-    s.add_argument("--params", required=True)
-    s.add_argument("--table", type=int, nargs="+", default=[1])
+    s.add_argument("--params", required=True, help="params file (its tables' sections and results)")
+    s.add_argument("--table", type=int, nargs="+", default=[1], help="table numbers (1-6)")
     s.add_argument("--out", help="folder (default: <results>/tables)")
     s.set_defaults(func=cmd_tables)
+    _show_defaults(p)
     return p
+
+
+class _Defaults(argparse.HelpFormatter):
+    """Help that ends with the default of every option that has one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if ("%(default)" in text or default in (None, False, [], argparse.SUPPRESS)
+                or action.required or not action.option_strings):
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _show_defaults(p: argparse.ArgumentParser) -> None:
+    p.formatter_class = _Defaults
+    for action in p._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _show_defaults(sub)
 
 
 def _name(args: argparse.Namespace) -> str:

@@ -103,3 +103,25 @@ def test_unknown_selection_rule(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(params))
     assert_user_error(run_cli("select", "--params", bad), "select.rule", "'best_vibes' is not one of")
+
+
+def _every_option(parser, path=()):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _every_option(sub, (*path, name))
+        elif not isinstance(action, (argparse._HelpAction, argparse._VersionAction)):
+            yield " ".join(path), action
+
+
+def test_every_option_of_every_command_has_help_and_shows_its_default():
+    from autoreid.cli import parser
+
+    options = list(_every_option(parser()))
+    assert len(options) > 100
+    missing = [f"{cmd}: {'/'.join(a.option_strings) or a.dest}" for cmd, a in options if not a.help]
+    assert missing == []
+    evaluate = " ".join(parser()._subparsers._group_actions[0].choices["evaluate"].format_help().split())
+    assert "(default: 20)" in evaluate and "(default: 6)" in evaluate and "(default: 0.3)" in evaluate
