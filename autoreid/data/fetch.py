@@ -185,7 +185,11 @@ def extract(archive: Path, out: Path) -> None:
                 z.extractall(tmp)
         else:
             with tarfile.open(archive) as t:
-                t.extractall(tmp, filter="data")
+                # the members were checked above; the "data" filter (3.11.4+) checks them again
+                if hasattr(tarfile, "data_filter"):
+                    t.extractall(tmp, filter="data")
+                else:
+                    t.extractall(tmp)
         publish_dir(tmp, out)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as e:
         raise UserError(f"{archive}: truncated or corrupt archive ({type(e).__name__})") from None
