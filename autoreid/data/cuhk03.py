@@ -17,7 +17,7 @@ from autoreid.errors import UserError
 from autoreid.io import atomic_path
 
 NAME = re.compile(r"^(\d+)_(\d+)_([12])_(\d+)\.png$")
-WHERE = ("CUHK03 is released on request by its authors (see the README, 'Real data'): put "
+WHERE = ("CUHK03 is released on request by its authors (see docs/data.md, 'Real data'): put "
          "cuhk03_release/cuhk-03.mat and the new-protocol files "
          "cuhk03_new_protocol_config_{{labeled,detected}}.mat in {raw}")
 

@@ -14,7 +14,7 @@ from autoreid.errors import UserError
 
 FOLDERS = {"train": "bounding_box_train", "query": "query", "gallery": "bounding_box_test"}
 NAME = re.compile(r"^(-?\d+)_c(\d+)s\d+_\d+_\d+\.jpg$")
-WHERE = ("download Market-1501-v15.09.15.zip (the authors' page is linked in the README, section "
+WHERE = ("download Market-1501-v15.09.15.zip (the authors' page is linked in docs/data.md, section "
          "'Real data') and unpack it so that {raw}/Market-1501-v15.09.15/bounding_box_train exists")
 
 

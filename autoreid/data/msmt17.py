@@ -13,7 +13,7 @@ from autoreid.data.manifest import Record
 from autoreid.errors import UserError
 
 LAYOUTS = (("MSMT17_V1", "train", "test"), ("MSMT17_V2", "mask_train_v2", "mask_test_v2"))
-WHERE = ("MSMT17 is released on request by its authors (see the README, 'Real data'): unpack it "
+WHERE = ("MSMT17 is released on request by its authors (see docs/data.md, 'Real data'): unpack it "
          "so that {raw}/MSMT17_V1/list_train.txt (or MSMT17_V2/) exists")
 
 

@@ -101,4 +101,4 @@ FIGURES = [P.figure("curves.png"), P.figure("ranked.png")] + [
 for name, dataset in config["datasets"].items():
     if not dataset["synthetic"] and not os.path.exists(dataset["raw"]):
         print(f"note: {name} not found at {dataset['raw']}: `autoreid data prepare` will fail until "
-              f"you put it there (`autoreid data fetch`, README 'Real data')", file=sys.stderr)
+              f"you put it there (`autoreid data fetch`, docs/data.md 'Real data')", file=sys.stderr)
