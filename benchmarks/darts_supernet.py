@@ -48,7 +48,7 @@ class PlainSupernet(nn.Module):
         self.op_names = SPACES[space]
         self.stem = stem(C)
         self.cells, self.out_channels = stack_cells(
-            C, layers, lambda c_pp, c_p, c, red, red_prev: (
+            C, layers, lambda c_pp, c_p, c, red, red_prev, stride: (
                 PlainCell(self.op_names, nodes, c_pp, c_p, c, red, red_prev), nodes * c))
         shape = (edge_count(nodes), len(self.op_names))
         self.alpha_normal = nn.Parameter(1e-3 * torch.randn(shape))
