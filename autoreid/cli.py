@@ -138,14 +138,14 @@ def cmd_derive(a) -> None:
     g = derive(alphas["normal"], alphas["reduce"], alphas["ops"], alphas["nodes"], meta)
     genotypes.save(g, a.out)
     if a.figure:
-        from autoreid.search.draw import draw_genotype
+        from autoreid.space.draw import draw_genotype
 
         draw_genotype(g, a.figure, title=Path(a.out).parent.name if not a.title else a.title)
     print(f"genotype -> {a.out}")
 
 
 def cmd_draw(a) -> None:
-    from autoreid.search.draw import draw_genotype
+    from autoreid.space.draw import draw_genotype
     from autoreid.space import genotypes
 
     draw_genotype(genotypes.resolve(a.genotype), a.out, title=a.genotype)

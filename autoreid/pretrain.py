@@ -27,9 +27,16 @@ from autoreid.data.resized_crop import ResizedCrop
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config, write_csv
-from autoreid.models.build import ArchSpec, arch_spec, build_backbone, load_checkpoint
-from autoreid.runtime import (Progress, StopRequest, check_finite, config_hash, load_resumable, log,
-                              save_checkpoint)
+from autoreid.models.build import arch_spec, build_backbone
+from autoreid.runtime import (
+    Progress,
+    StopRequest,
+    check_finite,
+    config_hash,
+    load_resumable,
+    log,
+    save_checkpoint,
+)
 
 
 @dataclass(frozen=True)
@@ -198,42 +205,3 @@ def _any_rank(flag: bool, world: int, device: torch.device) -> bool:
     t = torch.tensor([int(flag)], device=device)
     dist.all_reduce(t, op=dist.ReduceOp.MAX)
     return bool(t.item())
-
-
-BACKBONE_KEYS = ("arch", "C", "layers", "genotype", "space")
-
-
-def load_pretrained(model: nn.Module, spec: ArchSpec, path: str) -> None:
-    """Initialise model.backbone from `autoreid pretrain` weights, or from torchvision's ImageNet
-    ResNet weights when `path` is `torchvision` (only if already in the local torch cache)."""
-    if path == "torchvision":
-        state = _torchvision_state(spec)
-    else:
-        ckpt = load_checkpoint(path)
-        if "backbone" not in ckpt or "spec" not in ckpt:
-            raise UserError(f"{path}: not pre-trained weights from `autoreid pretrain`")
-        theirs = {k: ckpt["spec"].get(k) for k in BACKBONE_KEYS}
-        ours = {k: v for k, v in spec.to_dict().items() if k in BACKBONE_KEYS}
-        if theirs != ours:
-            diff = ", ".join(f"{k}: {theirs[k]!r} vs {ours[k]!r}" for k in BACKBONE_KEYS
-                             if theirs[k] != ours[k] and k != "genotype") or "genotype differs"
-            raise UserError(f"{path}: pre-trained architecture does not match the network being "
-                            f"trained ({diff})")
-        state = ckpt["backbone"]
-    missing, unexpected = model.backbone.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise UserError(f"{path}: weights do not fit the backbone ({len(missing)} missing, "
-                        f"{len(unexpected)} unexpected tensors)")
-
-
-def _torchvision_state(spec: ArchSpec) -> dict:
-    if spec.arch not in ("resnet18", "resnet34", "resnet50") or spec.C != 64:
-        raise UserError("--init torchvision: only ResNet-18/34/50 at width 64 have torchvision weights")
-    folder = Path(torch.hub.get_dir()) / "checkpoints"
-    found = sorted(folder.glob(f"{spec.arch}-*.pth"))
-    if not found:
-        raise UserError(f"--init torchvision: no {spec.arch}-*.pth in the local torch cache {folder}; "
-                        "autoreid never downloads weights at run time (put the file there, or "
-                        "pre-train with `autoreid pretrain`)")
-    state = torch.load(found[-1], map_location="cpu", weights_only=True)
-    return {k: v for k, v in state.items() if not k.startswith("fc.")}

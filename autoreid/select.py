@@ -90,7 +90,7 @@ def select(params: dict, rule: str | None = None) -> dict:
         chosen_genotype = genotypes.Genotype(g.normal, g.reduce, g.normal_concat, g.reduce_concat,
                                              meta)
         genotypes.save(chosen_genotype, paths.selected(name))
-        from autoreid.search.draw import draw_genotype
+        from autoreid.space.draw import draw_genotype
 
         draw_genotype(chosen_genotype, paths.selected(name).replace(".yaml", ".png"),
                       f"{name} = {source} (rule {rule})")

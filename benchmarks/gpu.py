@@ -111,7 +111,7 @@ def retraining(device, amp: str, size: str, steps: int) -> dict:
     import torch
 
     from autoreid.amp import Precision
-    from autoreid.train.losses import objective_loss
+    from autoreid.losses import objective_loss
 
     model, h, w, ids = _released_cell(device, size)
     opt = torch.optim.Adam(model.parameters(), 3.5e-4, weight_decay=5e-4)

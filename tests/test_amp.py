@@ -14,7 +14,7 @@ from autoreid.models.build import ArchSpec, build
 from autoreid.search import step
 from autoreid.search.search import SearchConfig
 from autoreid.train import train as train_module
-from autoreid.train.losses import objective_loss
+from autoreid.losses import objective_loss
 from autoreid.train.train import TrainConfig, train
 from autoreid.cli import main  # in-process: the commands without another interpreter
 

@@ -3,7 +3,7 @@ import torch
 
 from autoreid.errors import UserError
 from autoreid.models.build import arch_spec, build
-from autoreid.train.losses import objective_loss, softmax_loss
+from autoreid.losses import objective_loss, softmax_loss
 
 
 @pytest.mark.parametrize("arch", ["resnet18", "DARTS_V2", "BASELINE"])

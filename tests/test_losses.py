@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from autoreid.train.losses import batch_hard_triplet, objective_loss, softmax_loss
+from autoreid.losses import batch_hard_triplet, objective_loss, softmax_loss
 
 
 def test_softmax_loss_by_hand():

@@ -111,7 +111,7 @@ def test_empty_class_folders_are_reported(imagenet, tmp_path, capsys):
 
 def test_torchvision_weights_only_from_the_local_cache(tmp_path, monkeypatch):
     from autoreid.models.build import arch_spec, build
-    from autoreid.pretrain import load_pretrained
+    from autoreid.models.weights import load_pretrained
 
     monkeypatch.setenv("TORCH_HOME", str(tmp_path))
     spec = arch_spec("resnet18", 5, 64, (2, 2, 2, 2))

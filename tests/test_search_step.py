@@ -11,7 +11,7 @@ from autoreid.models.build import ArchSpec, build
 from autoreid.search.search import SearchConfig
 from autoreid.search import step
 from autoreid.search.step import search_step
-from autoreid.train.losses import batch_hard_triplet
+from autoreid.losses import batch_hard_triplet
 
 CLASSES = 3
 

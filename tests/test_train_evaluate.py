@@ -108,7 +108,7 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
     from autoreid.data.dataset import ImageSet
     from autoreid.data.manifest import read_manifest
     from autoreid.models.build import build
-    from autoreid.train.losses import objective_loss
+    from autoreid.losses import objective_loss
 
     import autoreid.train.train as module
 

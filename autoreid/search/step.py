@@ -13,7 +13,7 @@ import torch
 
 from autoreid.amp import OFF, Precision
 from autoreid.models.build import ReIDNet
-from autoreid.train.losses import objective_loss
+from autoreid.losses import objective_loss
 
 FD_RADIUS = 0.01  # DARTS: epsilon = 0.01 / |dL_val/domega'|
 

@@ -18,11 +18,19 @@ from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_csv, write_json
+from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
-from autoreid.pretrain import load_pretrained
-from autoreid.runtime import (Progress, StopRequest, check_finite, config_hash, file_digest, load_resumable,
-                              log, save_checkpoint)
-from autoreid.train.losses import objective_loss
+from autoreid.models.weights import load_pretrained
+from autoreid.runtime import (
+    Progress,
+    StopRequest,
+    check_finite,
+    config_hash,
+    file_digest,
+    load_resumable,
+    log,
+    save_checkpoint,
+)
 
 
 @dataclass(frozen=True)
