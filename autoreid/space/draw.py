@@ -1,6 +1,10 @@
-"""Draw a genotype's normal and reduction cells (as in the paper's Fig. 3) with matplotlib."""
+"""Draw a genotype's normal and reduction cells (as in the paper's Fig. 3), left to right: with
+graphviz's `dot` where it is installed (it routes the edges and places their labels without
+overlaps), else with matplotlib."""
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 from autoreid.io import atomic_path
@@ -46,7 +50,59 @@ def _draw_cell(ax, edges, concat, title: str) -> None:
     ax.axis("off")
 
 
-def draw_genotype(genotype: Genotype, path: str | Path, title: str = "") -> None:
+HEX = {"tab:blue": "#1f77b4", "tab:cyan": "#17becf", "tab:green": "#2ca02c", "tab:olive": "#bcbd22",
+       "tab:red": "#d62728", "tab:orange": "#ff7f0e", "tab:gray": "#7f7f7f", "tab:purple": "#9467bd"}
+
+
+def _dot_cell(name: str, edges, concat, title: str) -> list[str]:
+    nodes = len(edges) // 2
+    lines = [f"  subgraph cluster_{name} {{", f'    label="{title}"; fontsize=14;',
+             f'    {name}_in0 [label="c_{{k-2}}", fillcolor="#dde8f5"];',
+             f'    {name}_in1 [label="c_{{k-1}}", fillcolor="#dde8f5"];',
+             f'    {name}_out [label="c_{{k}}", fillcolor="#d9f2d9"];']
+    lines += [f'    {name}_{i} [label="{i}", fillcolor="#fdf0c8"];' for i in range(nodes)]
+
+    def node(n: int) -> str:
+        return f"{name}_in{n}" if n < 2 else f"{name}_{n - 2}"
+
+    for k, (op, src, w) in enumerate(edges):
+        colour = HEX[COLOURS.get(op, "tab:gray")]
+        label = op if w is None else f"{op} {w:.2f}"
+        lines.append(f'    {node(src)} -> {node(2 + k // 2)} [label="{label}", color="{colour}", '
+                     f'fontcolor="{colour}"];')
+    lines += [f'    {node(i)} -> {name}_out [color="#b3b3b3"];' for i in concat]
+    return lines + ["  }"]
+
+
+def genotype_dot(genotype: Genotype, title: str = "") -> str:
+    """The two cells as one graphviz graph, each left to right."""
+    lines = ["digraph cells {", "  rankdir=LR; newrank=true; nodesep=0.4; ranksep=1.0;",
+             '  node [shape=box, style="rounded,filled", fontname="Helvetica"];',
+             '  edge [fontname="Helvetica", fontsize=10, penwidth=1.6];']
+    if title:
+        lines.append(f'  label="{title}"; labelloc=t; fontsize=16;')
+    lines += _dot_cell("normal", genotype.normal, genotype.normal_concat, "normal cell")
+    lines += _dot_cell("reduce", genotype.reduce, genotype.reduce_concat, "reduction cell")
+    return "\n".join(lines + ["}"]) + "\n"
+
+
+def draw_genotype(genotype: Genotype, path: str | Path, title: str = "",
+                  engine: str | None = None) -> str:
+    """Write the drawing to `path` (.png/.pdf/.svg); `engine`: dot or matplotlib (default: dot
+    where it is installed). Returns the engine used."""
+    path = Path(path)
+    engine = engine or ("dot" if shutil.which("dot") else "matplotlib")
+    if engine == "dot":
+        fmt = path.suffix.lstrip(".") or "png"
+        with atomic_path(path) as tmp:
+            subprocess.run(["dot", f"-T{fmt}", "-o", str(tmp)], input=genotype_dot(genotype, title),
+                           text=True, check=True, capture_output=True)
+        return engine
+    _draw_matplotlib(genotype, path, title)
+    return engine
+
+
+def _draw_matplotlib(genotype: Genotype, path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,7 +114,6 @@ def draw_genotype(genotype: Genotype, path: str | Path, title: str = "") -> None
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=130, format=path.suffix.lstrip(".") or "png")
     plt.close(fig)
