@@ -148,7 +148,7 @@ def cmd_draw(a) -> None:
     from autoreid.space.draw import draw_genotype
     from autoreid.space import genotypes
 
-    draw_genotype(genotypes.resolve(a.genotype), a.out, title=a.genotype)
+    draw_genotype(genotypes.resolve(a.arch), a.out, title=a.arch)
     print(f"cells -> {a.out}")
 
 
@@ -300,15 +300,11 @@ def cmd_figure(a) -> None:
     from autoreid import figures
 
     if a.kind == "curves":
-        if not a.logs:
-            raise UserError("figure curves: give --logs LOG.csv [LOG.csv ...]")
         labels = a.labels or [Path(p).parent.name for p in a.logs]
         if len(labels) != len(a.logs):
             raise UserError("figure curves: --labels must name every --logs file")
         figures.curves(a.logs, labels, a.out)
     else:
-        if not a.features:
-            raise UserError("figure ranked: give --features FEATURES.h5")
         figures.ranked(a.features, a.out, a.queries, a.top)
     print(f"figure -> {a.out}")
 
@@ -396,8 +392,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--title", help="figure title")
     s.set_defaults(func=cmd_derive)
 
-    s = sub.add_parser("draw", help="draw a genotype (published name or file)")
-    s.add_argument("genotype", help="a published genotype name (e.g. DARTS_V2) or a genotype file")
+    s = sub.add_parser("draw", help="draw a genotype's cells (published name or file)")
+    s.add_argument("--arch", required=True,
+                   help="a published genotype name (e.g. DARTS_V2) or a genotype file")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
     s.set_defaults(func=cmd_draw)
 
@@ -479,15 +476,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="JSON file to write")
     s.set_defaults(func=cmd_profile)
 
-    s = sub.add_parser("figure", help="training curves from logs, or ranked lists from features")
-    s.add_argument("kind", choices=["curves", "ranked"],
-                   help="curves: loss and mAP per epoch; ranked: top matches of some queries")
+    figure = sub.add_parser("figure", help="training curves from logs, or ranked lists from features")
+    fsub = figure.add_subparsers(dest="kind", required=True, metavar="<figure>")
+    s = fsub.add_parser("curves", help="loss and mAP per epoch of some runs")
+    s.add_argument("--logs", nargs="+", required=True, help="per-epoch log.csv files")
+    s.add_argument("--labels", nargs="+", help="one label per log (default: each log's folder)")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
-    s.add_argument("--logs", nargs="+", help="curves: per-epoch log.csv files")
-    s.add_argument("--labels", nargs="+", help="curves: one label per log")
-    s.add_argument("--features", help="ranked: features.h5 (image paths are read from it)")
-    s.add_argument("--queries", type=int, default=4, help="ranked: queries shown")
-    s.add_argument("--top", type=int, default=10, help="ranked: matches shown per query")
+    s.set_defaults(func=cmd_figure)
+    s = fsub.add_parser("ranked", help="the top matches of some queries")
+    s.add_argument("--features", required=True, help="features.h5 (image paths are read from it)")
+    s.add_argument("--queries", type=int, default=4, help="queries shown")
+    s.add_argument("--top", type=int, default=10, help="matches shown per query")
+    s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
     s.set_defaults(func=cmd_figure)
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
@@ -526,7 +526,8 @@ def _show_defaults(p: argparse.ArgumentParser) -> None:
 
 
 def _name(args: argparse.Namespace) -> str:
-    return " ".join(filter(None, [args.command, getattr(args, "data_command", None)]))
+    return " ".join(filter(None, [args.command, getattr(args, "data_command", None),
+                                  getattr(args, "kind", None)]))
 
 
 def provenance(a) -> Path | None:

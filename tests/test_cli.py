@@ -23,7 +23,7 @@ def test_unknown_op_in_a_genotype_file(tmp_path):
                                  "reduce": [["skip_connect", 0], ["skip_connect", 1]]}))
     assert_user_error(run_cli("profile", "--arch", g), "g.yaml", "unknown op 'conv_9x9'")
     g.write_text("normal: [\n")
-    assert_user_error(run_cli("draw", g, "--out", tmp_path / "x.png"), "not valid YAML")
+    assert_user_error(run_cli("draw", "--arch", g, "--out", tmp_path / "x.png"), "not valid YAML")
 
 
 def test_params_that_fail_the_schema(tmp_path):

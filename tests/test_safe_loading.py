@@ -39,6 +39,6 @@ def test_yaml_with_python_tags_is_refused(tmp_path):
     marker = tmp_path / "pwned"
     bad = tmp_path / "g.yaml"
     bad.write_text(f"!!python/object/apply:builtins.open ['{marker}', 'w']\n")
-    proc = run_cli("draw", bad, "--out", tmp_path / "g.png")
+    proc = run_cli("draw", "--arch", bad, "--out", tmp_path / "g.png")
     assert_user_error(proc, "g.yaml")
     assert not marker.exists()
