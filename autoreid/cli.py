@@ -175,18 +175,15 @@ def cmd_train(a) -> None:
 
 
 def cmd_pretrain(a) -> None:
-    from autoreid.config import load_params, stage_config
+    from autoreid.config import load_params, merged, stage_config
     from autoreid.pretrain import PretrainConfig, pretrain
     from autoreid.runtime import setup
 
     cfg = stage_config(PretrainConfig, a.params, "pretrain", None, a.set)
     net = {"C": 64, "layers": [2, 2, 2, 2]}
     if a.params and a.setting:
-        params = load_params(a.params)
-        if a.setting not in params["train_settings"]:
-            raise UserError(f"{a.params}: train_settings: no entry {a.setting!r}")
-        net.update({k: v for k, v in {**params["train"], **params["train_settings"][a.setting]}.items()
-                    if k in net})
+        train = merged(load_params(a.params), "train", a.setting, a.params)
+        net.update({k: train[k] for k in net})
     for key in net:
         if getattr(a, key) is not None:
             net[key] = getattr(a, key)

@@ -86,6 +86,21 @@ def build(cls: type[T], values: dict, where: str) -> T:
     return cls(**kwargs)
 
 
+NAMED = {"search": "search_variants", "train": "train_settings"}  # a section's named overrides
+
+
+def merged(params: dict, section: str, name: str | None = None, source: str = "params") -> dict:
+    """params[section], with its named entry (a search variant, a train setting) over it: the one
+    place where a section and a variant or setting are merged."""
+    values = dict(params[section])
+    if name is not None:
+        group = NAMED[section]
+        if name not in params[group]:
+            raise UserError(f"{source}: {group}: no entry {name!r} (have: {', '.join(params[group])})")
+        values.update(params[group][name])
+    return values
+
+
 def stage_config(cls: type[T], params_file: str | None, section: str,
                  variant: tuple[str, str] | None = None, overrides: list[str] | None = None) -> T:
     """A stage's dataclass from defaults <- params[section] <- params[variants][name] <- --set."""
@@ -93,15 +108,8 @@ def stage_config(cls: type[T], params_file: str | None, section: str,
     where = section
     if params_file:
         params = load_params(params_file)
-        values.update(params[section])
-        where = f"{params_file}: {section}"
-        if variant is not None:
-            group, name = variant
-            if name not in params[group]:
-                raise UserError(f"{params_file}: {group}: no entry {name!r} "
-                                f"(have: {', '.join(params[group])})")
-            values.update(params[group][name])
-            where = f"{params_file}: {group}.{name}"
+        values.update(merged(params, section, variant and variant[1], params_file))
+        where = f"{params_file}: " + (f"{variant[0]}.{variant[1]}" if variant else section)
     elif variant is not None:
         raise UserError(f"{variant[0]}.{variant[1]}: a named variant needs --params FILE")
     values.update(parse_overrides(overrides))

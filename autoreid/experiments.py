@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from autoreid.config import merged
 from autoreid.errors import UserError
 
 SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
@@ -116,15 +117,12 @@ def searched_rows(params: dict) -> list[Row]:
 
 def setting_config(params: dict, setting: str) -> dict:
     """The effective `train` section of a named setting."""
-    if setting not in params["train_settings"]:
-        raise UserError(f"train_settings: no entry {setting!r}")
-    return {**params["train"], **params["train_settings"][setting]}
+    return merged(params, "train", setting)
 
 
 def search_config(params: dict, variant: str) -> dict:
-    if variant not in params["search_variants"]:
-        raise UserError(f"search_variants: no entry {variant!r}")
-    return {**params["search"], **params["search_variants"][variant]}
+    """The effective `search` section of a named variant."""
+    return merged(params, "search", variant)
 
 
 def table2_cells(params: dict) -> list[tuple[int, int, str, str]]:
