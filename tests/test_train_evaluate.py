@@ -7,6 +7,7 @@ import pytest
 import torch
 import yaml
 
+from autoreid.errors import UserError
 from autoreid.evaluate.features import read_features
 from autoreid.models.build import load_model
 from autoreid.train.train import TrainConfig, train
@@ -153,3 +154,27 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
     a, b = initial.state_dict(), trained.state_dict()
     moved = [k for k in a if a[k].is_floating_point() and "running" not in k and not torch.equal(a[k], b[k])]
     assert len(moved) == len([k for k in a if a[k].is_floating_point() and "running" not in k])
+
+
+def test_the_pcb_setting_trains_with_its_own_loss(market, tmp_path):
+    """`train.loss: softmax` (PCB as published) reaches the loss; the default is Lret."""
+    import autoreid.train.train as module
+
+    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=1,
+                      milestones=(5,), embedding=16, head="pcb", loss="softmax")
+    calls, real = [], module.objective_loss
+
+    def spy(out, labels, objective, *args):
+        calls.append((objective, out["logits"].dim()))
+        return real(out, labels, objective, *args)
+
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(module, "objective_loss", spy)
+    try:
+        train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))
+    finally:
+        monkey.undo()
+    assert calls and set(calls) == {("softmax", 3)}  # softmax on each of the stripes' logits
+    with pytest.raises(UserError, match="loss must be retrieval or softmax"):
+        train(str(market["manifest"]), "DARTS_V2", str(tmp_path / "x"),
+              TrainConfig(C=4, layers=(1, 1, 1, 1), loss="hinge"), torch.device("cpu"))
