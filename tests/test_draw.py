@@ -31,3 +31,13 @@ def test_the_matplotlib_fallback_draws_a_png(tmp_path):
     out = tmp_path / "cells.png"
     assert draw_genotype(genotypes.resolve("DARTS_V2"), out, engine="matplotlib") == "matplotlib"
     assert out.read_bytes().startswith(PNG)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_a_format_dot_cannot_write_is_one_line_and_nothing_written(tmp_path):
+    from autoreid.errors import UserError
+
+    out = tmp_path / "cells.notaformat"
+    with pytest.raises(UserError, match="cells.notaformat: graphviz could not draw it") as e:
+        draw_genotype(genotypes.resolve("DARTS_V2"), out)
+    assert "\n" not in str(e.value) and not list(tmp_path.iterdir())

@@ -95,8 +95,13 @@ def draw_genotype(genotype: Genotype, path: str | Path, title: str = "",
     if engine == "dot":
         fmt = path.suffix.lstrip(".") or "png"
         with atomic_path(path) as tmp:
-            subprocess.run(["dot", f"-T{fmt}", "-o", str(tmp)], input=genotype_dot(genotype, title),
-                           text=True, check=True, capture_output=True)
+            proc = subprocess.run(["dot", f"-T{fmt}", "-o", str(tmp)], capture_output=True,
+                                  input=genotype_dot(genotype, title), text=True)
+            if proc.returncode != 0:
+                from autoreid.errors import UserError
+
+                reason = (proc.stderr.strip().splitlines() or ["no message"])[0]
+                raise UserError(f"{path}: graphviz could not draw it ({reason})")
         return engine
     _draw_matplotlib(genotype, path, title)
     return engine

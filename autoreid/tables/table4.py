@@ -37,12 +37,12 @@ def build(params: dict) -> pd.DataFrame:
     scratch = params["table1"]["setting"]
     rows = []
     for arch in t["archs"]:
-        rows.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch, "reid"))
+        rows.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch))
     for arch in t["archs"]:
-        rows.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch, "pcb"))
-    rows.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID", "reid"))
+        rows.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch))
+    rows.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID"))
     records = []
-    for label, trained, setting, profiled, _ in rows:
+    for label, trained, setting, profiled in rows:
         m = read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, trained)}/metrics.json")
         p = read_json(paths.profile(profiled))  # +PCB: the plain network's size, as the paper prints
         ref = paper.TABLE4.get(label, (None,) * 4)
