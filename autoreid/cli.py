@@ -1,5 +1,8 @@
 """`autoreid <command>`: the one entry point that Snakemake rules, DVC stages, CI and users call.
 
+Each command is parse -> resolve -> call: argparse reads the options (none has a default of its
+own), `autoreid.config.resolve` turns the params file, its variant or setting, `--set` and the
+options that stand for a params key into the stage's frozen config, and the stage runs on it.
 User mistakes (bad files, parameters, layouts) end with one line on stderr and exit status 1.
 """
 from __future__ import annotations
@@ -16,34 +19,71 @@ BENCHMARKS = ("market1501", "cuhk03-labeled", "cuhk03-detected", "msmt17")
 DATASETS = ("market1501", "cuhk03", "msmt17", "imagenet")
 
 
+def _keyed(p: argparse.ArgumentParser, *flags: str, key: str, **kw) -> None:
+    """An option that stands for a params key (`stage.key`): unset, the params file decides."""
+    action = p.add_argument(*flags, **kw)
+    action.key = key
+    p.set_defaults(_keys={**(p.get_default("_keys") or {}), action.dest: key})
+
+
+def given(a, stage: str) -> dict:
+    """The options of `a` that stand for keys of `stage` and were given on the command line."""
+    out = {}
+    for dest, key in (getattr(a, "_keys", None) or {}).items():
+        st, _, name = key.rpartition(".")
+        if st == stage and getattr(a, dest) is not None:
+            out[name] = getattr(a, dest)
+    return out
+
+
+def resolve(a, stage: str, name: str | None = None, with_set: bool = False):
+    """`stage`'s config from `a`'s params file, a named variant/setting, the options given for
+    its keys and (for the command's own stage) `--set`."""
+    from autoreid.config import parse_overrides, resolve as resolve_config
+
+    overrides = {**(parse_overrides(a.set) if with_set else {}), **given(a, stage)}
+    return resolve_config(stage, getattr(a, "params", None), name, overrides)
+
+
 def _runtime(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                   help="where to run (auto: cuda when available)")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (0: torch's default)")
+    _keyed(p, "--device", key="runtime.device", choices=["auto", "cpu", "cuda"],
+           help="where to run (auto: cuda when available)")
+    _keyed(p, "--threads", key="runtime.threads", type=int,
+           help="CPU threads for torch (0: torch's default)")
+    _keyed(p, "--workers", key="runtime.workers", type=int, help="DataLoader worker processes")
+    _keyed(p, "--amp", key="runtime.amp", choices=["off", "bf16", "fp16"],
+           help="mixed precision of the network's passes")
     p.add_argument("--store", help="read images from this HDF5 store (`autoreid data pack`) "
-                   "instead of decoding the files")
-    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    p.add_argument("--amp", default="off", choices=["off", "bf16", "fp16"],
-                   help="mixed precision of the network's passes (the params' `amp`; default off)")
+                   "instead of decoding the files (default: decode the files)")
 
 
-def _params(p: argparse.ArgumentParser, variant: str | None = None) -> None:
-    p.add_argument("--params", help="params file (params/default.yaml, params/paper.yaml, ...)")
-    if variant:
-        p.add_argument(f"--{variant}", help=f"named entry of the params file's {variant}s to apply")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
-                   help="override one parameter (repeatable); the value is parsed as YAML")
+def _params(p: argparse.ArgumentParser, what: str, named: str | None = None,
+            overrides: bool = True) -> None:
+    p.add_argument("--params", help=f"params file: its {what} (default: params/default.yaml, the "
+                   "embedded tiny profile)")
+    if named:
+        group = {"variant": "search_variants", "setting": "train_settings"}[named]
+        p.add_argument(f"--{named}", help=f"named entry of the params file's `{group}` to apply "
+                       f"over the section (default: none, the section as it is)")
+    if overrides:
+        p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="override one key of that section (repeatable); the value is parsed as "
+                       "YAML and checked as the params file is (default: none)")
+
+
+def _setup(a, seed: int | None = None):
+    from autoreid.runtime import setup
+
+    rt = resolve(a, "runtime")
+    return rt, setup(rt.device, rt.threads, seed)
 
 
 # ---------------------------------------------------------------- data
 def cmd_synth(a) -> None:
-    from autoreid.config import load_params, parse_overrides
     from autoreid.data.benchmarks import synth
 
-    values = load_params(a.params)["synth"][a.dataset] if a.params else {}
-    values.update(parse_overrides(a.set))
-    counts = synth(a.dataset, a.out, values)
-    print(f"synthetic {a.dataset} in {a.out}: {counts}")
+    counts = synth(a.dataset, a.out_dir, resolve(a, f"synth.{a.dataset}", with_set=True))
+    print(f"synthetic {a.dataset} in {a.out_dir}: {counts}")
 
 
 def cmd_prepare(a) -> None:
@@ -52,12 +92,13 @@ def cmd_prepare(a) -> None:
     from autoreid.data.manifest import write_manifest
     from autoreid.runtime import log
 
-    records = verify(load(a.benchmark, a.raw, a.out, a.train_only), a.bad_images, log)
-    write_manifest(records, Path(a.out) / "manifest.csv")
+    cfg = resolve(a, "prepare")
+    records = verify(load(a.benchmark, a.raw, a.out_dir, a.train_only), cfg.bad_images, log)
+    write_manifest(records, Path(a.out_dir) / "manifest.csv")
     counts = {s: sum(r.split == s for r in records) for s in ("train", "query", "gallery")}
     ids = len({r.pid for r in records if r.split == "train"})
     print(f"{a.benchmark}: {counts['train']} train images of {ids} ids, {counts['query']} query, "
-          f"{counts['gallery']} gallery -> {Path(a.out) / 'manifest.csv'}")
+          f"{counts['gallery']} gallery -> {Path(a.out_dir) / 'manifest.csv'}")
 
 
 def cmd_fetch(a) -> None:
@@ -66,62 +107,59 @@ def cmd_fetch(a) -> None:
     from autoreid.runtime import log
 
     entry = load_params(a.params)["datasets"][a.dataset] if a.params else {}
-    out = a.out or entry.get("raw")
+    out = a.out_dir or entry.get("raw")
     if not out:
-        raise UserError("give --out DIR (or --params FILE with datasets.<name>.raw)")
+        raise UserError("give --out-dir DIR (or --params FILE with datasets.<name>.raw)")
     path = fetch(a.dataset, out, a.url or entry.get("url"), a.sha256 or entry.get("sha256"),
                  getattr(a, "from"), log)
     print(f"{a.dataset} ready at {path}")
 
 
 def cmd_pack(a) -> None:
+    from autoreid.config import load_params
     from autoreid.data.manifest import read_manifest
     from autoreid.data.store import pack
     from autoreid.runtime import log
 
+    fmt = a.format or load_params(a.params)["store"]["format"]
+    if fmt not in ("raw", "encoded"):
+        raise UserError(f"store.format is {fmt!r}: nothing to pack (give --format raw or encoded)")
+    net = resolve(a, "train")
     records = read_manifest(a.manifest)
 
     def progress(i: int, n: int) -> None:
         if i % 5000 == 0 or i == n:
             log(f"[pack] {i}/{n} images")
 
-    pack(records, a.out, a.format, a.height, a.width, progress)
-    print(f"{len(records)} images ({a.format}, {a.height}x{a.width}) -> {a.out}")
+    pack(records, a.out, fmt, net.height, net.width, progress)
+    print(f"{len(records)} images ({fmt}, {net.height}x{net.width}) -> {a.out}")
 
 
 def cmd_split(a) -> None:
-    from autoreid.config import load_params
+    from autoreid.config import as_dict
     from autoreid.data.manifest import read_manifest, write_manifest
     from autoreid.data.split import search_split
     from autoreid.io import save_config
 
-    cfg = {"fraction": 0.5, "seed": 0}
-    if a.params:
-        cfg.update(load_params(a.params)["split"])
-    for key in ("fraction", "seed"):
-        if getattr(a, key) is not None:
-            cfg[key] = getattr(a, key)
+    cfg = resolve(a, "split", with_set=True)
     train = [r for r in read_manifest(a.manifest) if r.split == "train"]
-    records = search_split(train, cfg["fraction"], cfg["seed"])
+    records = search_split(train, cfg.fraction, cfg.seed)
     write_manifest(records, a.out)
-    save_config(Path(a.out).parent, {"manifest": a.manifest, **cfg}, cfg["seed"])
+    save_config(Path(a.out).parent, {"manifest": a.manifest, **as_dict(cfg)}, cfg.seed)
     n = sum(r.split == "train" for r in records)
     print(f"search split: {n} D_train / {len(records) - n} D_val images -> {a.out}")
 
 
 # ---------------------------------------------------------------- search
 def cmd_search(a) -> None:
-    from autoreid.config import stage_config
-    from autoreid.runtime import setup
-    from autoreid.search.search import SearchConfig, search
+    from autoreid.search.search import search
 
-    variant = ("search_variants", a.variant) if a.variant else None
-    cfg = stage_config(SearchConfig, a.params, "search", variant, a.set)
+    cfg = resolve(a, "search", a.variant, with_set=True)
     if a.run is not None:
         cfg = dataclasses.replace(cfg, seed=cfg.seed + a.run)
-    device = setup(a.device, a.threads, cfg.seed)
-    search(a.split, a.out, cfg, device, a.store, a.workers, a.amp)
-    print(f"search done: {Path(a.out) / 'alphas.json'}")
+    rt, device = _setup(a, cfg.seed)
+    search(a.split, a.out_dir, cfg, device, a.store, rt.workers, rt.amp)
+    print(f"search done: {Path(a.out_dir) / 'alphas.json'}")
 
 
 def cmd_derive(a) -> None:
@@ -161,58 +199,45 @@ def cmd_place(a) -> None:
 
 # ---------------------------------------------------------------- train / evaluate
 def cmd_train(a) -> None:
-    from autoreid.config import load_params, stage_config
-    from autoreid.runtime import setup
-    from autoreid.train.train import TrainConfig, train
+    from autoreid.train.train import train
 
-    setting = ("train_settings", a.setting) if a.setting else None
-    cfg = stage_config(TrainConfig, a.params, "train", setting, a.set)
-    device = setup(a.device, a.threads, cfg.seed)
-    feature = load_params(a.params)["evaluate"]["feature"] if a.params else "f"
-    path = train(a.manifest, a.arch, a.out, cfg, device, a.name, a.store, a.workers, a.init, feature,
-                 a.amp)
+    cfg = resolve(a, "train", a.setting, with_set=True)
+    feature = resolve(a, "evaluate").feature
+    rt, device = _setup(a, cfg.seed)
+    path = train(a.manifest, a.arch, a.out_dir, cfg, device, a.name, a.store, rt.workers, a.init,
+                 feature, rt.amp)
     print(f"model -> {path}")
 
 
 def cmd_pretrain(a) -> None:
-    from autoreid.config import load_params, merged, stage_config
-    from autoreid.pretrain import PretrainConfig, pretrain
-    from autoreid.runtime import setup
+    from autoreid.pretrain import pretrain
 
-    cfg = stage_config(PretrainConfig, a.params, "pretrain", None, a.set)
-    net = {"C": 64, "layers": [2, 2, 2, 2]}
-    if a.params and a.setting:
-        train = merged(load_params(a.params), "train", a.setting, a.params)
-        net.update({k: train[k] for k in net})
-    for key in net:
-        if getattr(a, key) is not None:
-            net[key] = getattr(a, key)
-    device = setup(a.device, a.threads, cfg.seed)
-    path = pretrain(a.data, a.arch, net["C"], net["layers"], a.out, cfg, device, a.name, a.workers,
-                    a.amp)
+    cfg = resolve(a, "pretrain", with_set=True)
+    net = resolve(a, "train", a.setting)
+    rt, device = _setup(a, cfg.seed)
+    path = pretrain(a.data, a.arch, net.C, net.layers, a.out_dir, cfg, device, a.name, rt.workers,
+                    rt.amp)
     if os.environ.get("RANK", "0") == "0":
         print(f"weights -> {path}")
 
 
 def cmd_extract(a) -> None:
-    from autoreid.config import load_params
     from autoreid.evaluate import features
-    from autoreid.runtime import setup
 
-    device = setup(a.device, a.threads)
-    ev = load_params(a.params)["evaluate"] if a.params else {"feature": "f", "batch_size": 128}
-    feature = a.feature or ev["feature"]
+    ev = resolve(a, "evaluate")
+    rt, device = _setup(a)
     if a.pixels:
         if not (a.height and a.width):
             raise UserError("--pixels needs --height and --width")
         n = features.extract(a.manifest, features.pixels, a.out,
                              {"model": "pixels", "input": [a.height, a.width]}, a.height, a.width,
-                             a.store, a.workers)
+                             a.store, rt.workers)
     else:
         if not a.checkpoint:
             raise UserError("give --checkpoint MODEL.pt (or --pixels)")
         import torch
 
+        from autoreid.amp import Precision
         from autoreid.models.build import load_checkpoint, load_model
 
         model, spec = load_model(a.checkpoint)
@@ -220,43 +245,41 @@ def cmd_extract(a) -> None:
         h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
         if not (h and w):
             raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
-        from autoreid.amp import Precision
-
         model.to(device, memory_format=torch.channels_last)
-        precision = Precision(a.amp, device)
+        precision = Precision(rt.amp, device)
         n = features.extract(
             a.manifest,
-            lambda images: features.embed(model, images, feature, device, ev["batch_size"], precision),
-            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": feature,
-                     "amp": precision.mode}, h, w,
-            a.store, a.workers)
+            lambda images: features.embed(model, images, ev.feature, device, ev.batch_size,
+                                          precision),
+            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": ev.feature,
+                    "amp": precision.mode}, h, w, a.store, rt.workers)
     print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
 
 
 def cmd_evaluate(a) -> None:
     import numpy as np
 
-    from autoreid.config import load_params
     from autoreid.evaluate.features import read_features
     from autoreid.evaluate.metrics import evaluate
     from autoreid.io import write_json
 
-    metric = a.metric or (load_params(a.params)["evaluate"]["metric"] if a.params else "euclidean")
+    metric = resolve(a, "evaluate").metric
     f = read_features(a.features)
     q, g = f["query"], f["gallery"]
     distance = None
     if a.rerank:
         from autoreid.evaluate.rerank import k_reciprocal
 
+        rk = resolve(a, "rerank")
         qf, gf = q.features, g.features
         if metric == "cosine":
             qf = qf / np.linalg.norm(qf, axis=1, keepdims=True).clip(1e-12)
             gf = gf / np.linalg.norm(gf, axis=1, keepdims=True).clip(1e-12)
-        distance = k_reciprocal(qf, gf, a.k1, a.k2, a.lam)
+        distance = k_reciprocal(qf, gf, rk.k1, rk.k2, rk.lam)
     m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
                  distance=distance)
     if a.rerank:
-        m["rerank"] = {"k1": a.k1, "k2": a.k2, "lambda": a.lam}
+        m["rerank"] = {"k1": rk.k1, "k2": rk.k2, "lambda": rk.lam}
     m["features"] = str(a.features)
     write_json(a.out, m)
     print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
@@ -264,24 +287,19 @@ def cmd_evaluate(a) -> None:
 
 
 def cmd_profile(a) -> None:
-    from autoreid.config import load_params
     from autoreid.io import write_json
     from autoreid.models.build import arch_spec
     from autoreid.profile import profile
 
-    cfg = {"C": 64, "layers": [2, 2, 2, 2], "height": 384, "width": 128, "num_classes": 751}
-    if a.params:
-        cfg.update(load_params(a.params)["profiling"])
-    for key in cfg:
-        if getattr(a, key) is not None:
-            cfg[key] = getattr(a, key)
-    spec = arch_spec(a.arch, cfg["num_classes"], cfg["C"], cfg["layers"], name=a.name, head=a.head)
-    result = profile(spec, cfg["height"], cfg["width"])
+    cfg = resolve(a, "profile")
+    head = resolve(a, "train").head
+    spec = arch_spec(a.arch, cfg.num_classes, cfg.C, cfg.layers, name=a.name, head=head)
+    result = profile(spec, cfg.height, cfg.width)
     if a.out:
         write_json(a.out, result)
     print(f"{result['name']}: {result['params_M']:.2f} M params, {result['flops_G']:.2f} G "
-          f"multiply-adds at {cfg['height']}x{cfg['width']}, C={cfg['C']}, l={cfg['layers']}, "
-          f"{cfg['num_classes']} classes")
+          f"multiply-adds at {cfg.height}x{cfg.width}, C={cfg.C}, l={list(cfg.layers)}, "
+          f"{cfg.num_classes} classes")
 
 
 def cmd_select(a) -> None:
@@ -293,16 +311,17 @@ def cmd_select(a) -> None:
           f"(rule {record['rule']})")
 
 
-def cmd_figure(a) -> None:
+def cmd_figures(a) -> None:
     from autoreid import figures
 
     if a.kind == "curves":
         labels = a.labels or [Path(p).parent.name for p in a.logs]
         if len(labels) != len(a.logs):
-            raise UserError("figure curves: --labels must name every --logs file")
+            raise UserError("figures curves: --labels must name every --logs file")
         figures.curves(a.logs, labels, a.out)
     else:
-        figures.ranked(a.features, a.out, a.queries, a.top)
+        cfg = resolve(a, "figures")
+        figures.ranked(a.features, a.out, cfg.queries, cfg.top)
     print(f"figure -> {a.out}")
 
 
@@ -315,10 +334,11 @@ def cmd_tables(a) -> None:
                5: lambda p, stem: transfer.write(p, 5, stem), 6: lambda p, stem: transfer.write(p, 6, stem)}
     params = load_params(a.params)
     paths = Paths(params["results"])
-    for number in a.table:
+    for number in a.table or sorted(writers):
         if number not in writers:
             raise UserError(f"table {number}: the paper has Tables 1-6")
-        stem = str(Path(a.out) / f"table{number}") if a.out else paths.table(number, "x")[:-2]
+        stem = (str(Path(a.out_dir) / f"table{number}") if a.out_dir
+                else paths.table(number, "x")[:-2])
         print("\n".join(writers[number](params, stem)))
 
 
@@ -326,7 +346,8 @@ def cmd_tables(a) -> None:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="autoreid", description="Auto-ReID: architecture search for person re-identification "
-        "(search, derive, train, evaluate, profile, tables). Every Snakemake rule calls one of these.")
+        "(search, derive, train, evaluate, profile, tables). Every Snakemake rule calls one of these. "
+        "--out names the file a command writes, --out-dir the folder it writes into.")
     from autoreid import __version__
 
     p.add_argument("--version", action="version", version=f"autoreid {__version__}")
@@ -336,57 +357,67 @@ def parser() -> argparse.ArgumentParser:
     dsub = data.add_subparsers(dest="data_command", required=True, metavar="<data command>")
     s = dsub.add_parser("synth", help="generate an embedded synthetic dataset in its official layout")
     s.add_argument("--dataset", required=True, choices=DATASETS, help="which benchmark to imitate")
-    s.add_argument("--out", required=True, help="folder to create (replaced if it exists)")
-    _params(s)
+    s.add_argument("--out-dir", required=True, help="folder to create (replaced if it exists)")
+    _params(s, "synth.<dataset> section")
     s.set_defaults(func=cmd_synth)
     s = dsub.add_parser("fetch", help="download (or take from --from) a raw dataset, verify, extract")
     s.add_argument("--dataset", required=True, choices=DATASETS, help="which dataset to fetch")
-    s.add_argument("--out", help="where the dataset goes (default: the params' datasets.<name>.raw)")
+    s.add_argument("--out-dir", help="where the dataset goes (default: the params' "
+                   "datasets.<name>.raw)")
     s.add_argument("--url", help="archive URL (default: the params' datasets.<name>.url)")
-    s.add_argument("--sha256", help="expected checksum of the archive")
-    s.add_argument("--from", metavar="PATH", help="an archive or folder you already have")
-    s.add_argument("--params", help="params file (its `datasets` section)")
+    s.add_argument("--sha256", help="expected checksum of the archive (default: the params' "
+                   "datasets.<name>.sha256; none: not checked)")
+    s.add_argument("--from", metavar="PATH", help="an archive or folder you already have "
+                   "(default: download from --url)")
+    s.add_argument("--params", help="params file: its `datasets` section (default: none; then "
+                   "give --out-dir and --url)")
     s.set_defaults(func=cmd_fetch)
     s = dsub.add_parser("prepare", help="official layout -> manifest.csv (path,pid,camid,split)")
     s.add_argument("--benchmark", required=True, choices=BENCHMARKS,
                    help="the benchmark's official layout to read")
     s.add_argument("--raw", required=True, help="the dataset folder as distributed")
-    s.add_argument("--out", required=True, help="folder for manifest.csv (and extracted CUHK03 images)")
+    s.add_argument("--out-dir", required=True,
+                   help="folder for manifest.csv (and extracted CUHK03 images)")
     s.add_argument("--train-only", action="store_true",
                    help="MSMT17: train on list_train only (default: train + val, the paper's 32,621)")
-    s.add_argument("--bad-images", default="fail", choices=["fail", "skip"],
-                   help="a corrupt, truncated or missing image: fail (default) or leave it out with "
-                        "a warning and a count")
+    _keyed(s, "--bad-images", key="prepare.bad_images", choices=["fail", "skip"],
+           help="a corrupt, truncated or missing image: fail, or leave it out with a warning and "
+                "a count")
+    _params(s, "`prepare` section", overrides=False)
     s.set_defaults(func=cmd_prepare)
     s = dsub.add_parser("pack", help="pack a prepared benchmark into one HDF5 image store")
     s.add_argument("--manifest", required=True, help="manifest.csv from `autoreid data prepare`")
     s.add_argument("--out", required=True, help="store .h5 to write")
-    s.add_argument("--format", default="raw", choices=["raw", "encoded"],
-                   help="raw: resized uint8 arrays (no decoding); encoded: the files' bytes")
-    s.add_argument("--height", type=int, default=384, help="raw format: image height stored")
-    s.add_argument("--width", type=int, default=128, help="raw format: image width stored")
+    s.add_argument("--format", choices=["raw", "encoded"],
+                   help="raw: resized uint8 arrays (no decoding); encoded: the files' bytes "
+                        "(default: the params' store.format)")
+    _keyed(s, "--height", key="train.height", type=int, help="raw format: image height stored")
+    _keyed(s, "--width", key="train.width", type=int, help="raw format: image width stored")
+    _params(s, "`store` and `train` sections", overrides=False)
     s.set_defaults(func=cmd_pack)
     s = dsub.add_parser("split", help="the search split: train images 50/50 by image into D_train/D_val")
     s.add_argument("--manifest", required=True, help="manifest.csv from `autoreid data prepare`")
     s.add_argument("--out", required=True, help="split.csv to write")
-    s.add_argument("--fraction", type=float, help="share of images in D_train (default 0.5)")
-    s.add_argument("--seed", type=int, help="seed of the split (default: the params' split.seed, or 0)")
-    s.add_argument("--params", help="params file (its `split` section)")
+    _keyed(s, "--fraction", key="split.fraction", type=float, help="share of images in D_train")
+    _keyed(s, "--seed", key="split.seed", type=int, help="seed of the split")
+    _params(s, "`split` section")
     s.set_defaults(func=cmd_split)
 
     s = sub.add_parser("search", help="architecture search (Alg. 1): writes alphas.json")
     s.add_argument("--split", required=True, help="split.csv from `autoreid data split`")
-    s.add_argument("--out", required=True, help="run folder (checkpoint, log, alphas)")
-    s.add_argument("--run", type=int, help="run number n: seed = search.seed + n")
-    _params(s, "variant")
+    s.add_argument("--out-dir", required=True, help="run folder (checkpoint, log, alphas)")
+    s.add_argument("--run", type=int, help="run number n: seed = search.seed + n (default: none, "
+                   "the seed as it is)")
+    _params(s, "`search` section", "variant")
     _runtime(s)
     s.set_defaults(func=cmd_search)
 
     s = sub.add_parser("derive", help="alphas.json -> genotype file (DARTS rule) and a drawing")
     s.add_argument("--alphas", required=True, help="alphas.json from `autoreid search`")
     s.add_argument("--out", required=True, help="genotype .yaml to write")
-    s.add_argument("--figure", help="also draw the cells to this image (.png/.pdf/.svg)")
-    s.add_argument("--title", help="figure title")
+    s.add_argument("--figure", help="also draw the cells to this image (.png/.pdf/.svg) "
+                   "(default: no drawing)")
+    s.add_argument("--title", help="figure title (default: the genotype's folder name)")
     s.set_defaults(func=cmd_derive)
 
     s = sub.add_parser("draw", help="draw a genotype's cells (published name or file)")
@@ -406,11 +437,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--manifest", required=True, help="manifest.csv (its `train` split is used)")
     s.add_argument("--arch", required=True,
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
-    s.add_argument("--out", required=True, help="run folder (model.pt, log.csv, checkpoint)")
+    s.add_argument("--out-dir", required=True, help="run folder (model.pt, log.csv, checkpoint)")
     s.add_argument("--name", help="name of the network in logs and tables (default: from --arch)")
     s.add_argument("--init", help="start the backbone from these weights (`autoreid pretrain`'s "
-                   "weights.pt, or `torchvision` for ResNet weights already in the torch cache)")
-    _params(s, "setting")
+                   "weights.pt, or `torchvision` for ResNet weights already in the torch cache) "
+                   "(default: random initialisation)")
+    _params(s, "`train` section (and `evaluate.feature`)", "setting")
     _runtime(s)
     s.set_defaults(func=cmd_train)
 
@@ -419,94 +451,98 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--data", required=True, help="ImageNet-layout folder (train/<class>/<image>)")
     s.add_argument("--arch", required=True,
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
-    s.add_argument("--out", required=True, help="run folder (weights.pt, log.csv, checkpoint)")
+    s.add_argument("--out-dir", required=True, help="run folder (weights.pt, log.csv, checkpoint)")
     s.add_argument("--name", help="name of the network in logs (default: from --arch)")
-    s.add_argument("--C", type=int, help="channels (default: the train setting's)")
-    s.add_argument("--layers", type=int, nargs=4, help="stage depths (default: the train setting's)")
-    s.add_argument("--setting", help="train setting whose C and layers the backbone takes")
-    s.add_argument("--params", help="params file (its `pretrain` section)")
-    s.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
-                   help="override one `pretrain` parameter (repeatable); the value is parsed as YAML")
+    _keyed(s, "--C", key="train.C", type=int, help="channels of the backbone")
+    _keyed(s, "--layers", key="train.layers", type=int, nargs=4, help="stage depths of the backbone")
+    s.add_argument("--setting", help="train setting whose C and layers the backbone takes "
+                   "(default: none, the `train` section's)")
+    _params(s, "`pretrain` section (--set), and the `train` section's C and layers")
     _runtime(s)
     s.set_defaults(func=cmd_pretrain)
 
     s = sub.add_parser("extract", help="features of the query and gallery -> features.h5")
     s.add_argument("--manifest", required=True, help="manifest.csv (its query and gallery)")
     s.add_argument("--out", required=True, help="features .h5 to write")
-    s.add_argument("--checkpoint", help="model.pt from `autoreid train`")
+    s.add_argument("--checkpoint", help="model.pt from `autoreid train` (default: none; required without --pixels)")
     s.add_argument("--pixels", action="store_true", help="raw pixels instead of a network")
-    s.add_argument("--feature", choices=["f", "g"], help="backbone feature f or embedding g")
+    _keyed(s, "--feature", key="evaluate.feature", choices=["f", "g"],
+           help="backbone feature f or embedding g")
     s.add_argument("--height", type=int, help="input height (default: the checkpoint's)")
     s.add_argument("--width", type=int, help="input width (default: the checkpoint's)")
-    s.add_argument("--params", help="params file (its `evaluate` section)")
+    _params(s, "`evaluate` section", overrides=False)
     _runtime(s)
     s.set_defaults(func=cmd_extract)
 
     s = sub.add_parser("evaluate", help="features.h5 -> metrics.json (CMC, mAP, mINP)")
     s.add_argument("--features", required=True, help="features .h5 from `autoreid extract`")
     s.add_argument("--out", required=True, help="metrics .json to write")
-    s.add_argument("--metric", choices=["euclidean", "cosine"],
-                   help="distance (default: the params' evaluate.metric, or euclidean)")
+    _keyed(s, "--metric", key="evaluate.metric", choices=["euclidean", "cosine"], help="distance")
     s.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017)")
-    s.add_argument("--k1", type=int, default=20, help="re-ranking: k-reciprocal neighbours")
-    s.add_argument("--k2", type=int, default=6, help="re-ranking: neighbours of the query expansion")
-    s.add_argument("--lambda", dest="lam", type=float, default=0.3,
-                   help="re-ranking: weight of the original distance")
-    s.add_argument("--params", help="params file (its `evaluate` section)")
+    _keyed(s, "--k1", key="rerank.k1", type=int, help="re-ranking: k-reciprocal neighbours")
+    _keyed(s, "--k2", key="rerank.k2", type=int, help="re-ranking: neighbours of the query expansion")
+    _keyed(s, "--lambda", dest="lam", key="rerank.lam", type=float,
+           help="re-ranking: weight λ of the original distance")
+    _params(s, "`evaluate` and `rerank` sections", overrides=False)
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
     s.add_argument("--arch", required=True,
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
-    s.add_argument("--C", type=int, help="channels (default: the params' profiling.C, or 64)")
-    s.add_argument("--layers", type=int, nargs=4,
-                   help="stage depths (default: the params' profiling.layers, or 2 2 2 2)")
-    s.add_argument("--height", type=int, help="input height (default: the params' profiling.height, or 384)")
-    s.add_argument("--width", type=int, help="input width (default: the params' profiling.width, or 128)")
-    s.add_argument("--num-classes", dest="num_classes", type=int,
-                   help="identities of the classifier (default: the params' profiling.num_classes, "
-                        "or 751, Market-1501's)")
+    _keyed(s, "--C", key="profile.C", type=int, help="channels")
+    _keyed(s, "--layers", key="profile.layers", type=int, nargs=4, help="stage depths")
+    _keyed(s, "--height", key="profile.height", type=int, help="input height")
+    _keyed(s, "--width", key="profile.width", type=int, help="input width")
+    _keyed(s, "--num-classes", dest="num_classes", key="profile.num_classes", type=int,
+           help="identities of the classifier")
     s.add_argument("--name", help="name to record (default: from --arch)")
-    s.add_argument("--head", default="reid", choices=["reid", "pcb"],
-                   help="reid (§3.2) or pcb (6 stripes, last stride 1)")
-    s.add_argument("--params", help="params file (its `profiling` section)")
-    s.add_argument("--out", help="JSON file to write")
+    _keyed(s, "--head", key="train.head", choices=["reid", "pcb"],
+           help="reid (§3.2) or pcb (6 stripes, last stride 1)")
+    _params(s, "`profile` section (and `train.head`)", overrides=False)
+    s.add_argument("--out", help="JSON file to write (default: print only)")
     s.set_defaults(func=cmd_profile)
 
-    figure = sub.add_parser("figure", help="training curves from logs, or ranked lists from features")
-    fsub = figure.add_subparsers(dest="kind", required=True, metavar="<figure>")
+    figures = sub.add_parser("figures", help="training curves from logs, or ranked lists from features")
+    fsub = figures.add_subparsers(dest="kind", required=True, metavar="<figure>")
     s = fsub.add_parser("curves", help="loss and mAP per epoch of some runs")
     s.add_argument("--logs", nargs="+", required=True, help="per-epoch log.csv files")
     s.add_argument("--labels", nargs="+", help="one label per log (default: each log's folder)")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
-    s.set_defaults(func=cmd_figure)
+    s.set_defaults(func=cmd_figures)
     s = fsub.add_parser("ranked", help="the top matches of some queries")
     s.add_argument("--features", required=True, help="features.h5 (image paths are read from it)")
-    s.add_argument("--queries", type=int, default=4, help="queries shown")
-    s.add_argument("--top", type=int, default=10, help="matches shown per query")
+    _keyed(s, "--queries", key="figures.queries", type=int, help="queries shown")
+    _keyed(s, "--top", key="figures.top", type=int, help="matches shown per query")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
-    s.set_defaults(func=cmd_figure)
+    _params(s, "`figures` section", overrides=False)
+    s.set_defaults(func=cmd_figures)
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
     s.add_argument("--params", required=True, help="params file (its `select` section and results)")
-    s.add_argument("--rule", choices=["published", "best_map", "best_rank1", "best_map_reid", "paper"],
-                   help="selection rule (default: the params' select.rule)")
+    _keyed(s, "--rule", key="select.rule",
+           choices=["published", "best_map", "best_rank1", "best_map_reid", "paper"],
+           help="selection rule")
     s.set_defaults(func=cmd_select)
 
     s = sub.add_parser("tables", help="build the paper's tables from the results of a profile")
     s.add_argument("--params", required=True, help="params file (its tables' sections and results)")
-    s.add_argument("--table", type=int, nargs="+", default=[1], help="table numbers (1-6)")
-    s.add_argument("--out", help="folder (default: <results>/tables)")
+    s.add_argument("--table", type=int, nargs="+", help="table numbers (default: 1 2 3 4 5 6)")
+    s.add_argument("--out-dir", help="folder (default: <results>/tables)")
     s.set_defaults(func=cmd_tables)
     _show_defaults(p)
     return p
 
 
 class _Defaults(argparse.HelpFormatter):
-    """Help that ends with the default of every option that has one."""
+    """Help that ends with the default of every option: its own, or for an option that stands for
+    a params key, that key and its value in the default profile."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
+        key = getattr(action, "key", None)
+        if key:
+            shown = key.removeprefix("runtime.")  # the runtime's keys are the file's top level
+            return f"{text} (default: the params' {shown}; {_default_value(key)} in params/default.yaml)"
         default = action.default
         if ("%(default)" in text or default in (None, False, [], argparse.SUPPRESS)
                 or action.required or not action.option_strings):
@@ -514,8 +550,19 @@ class _Defaults(argparse.HelpFormatter):
         return f"{text} (default: %(default)s)"
 
 
+def _default_value(key: str) -> str:
+    from autoreid.config import load_params
+
+    stage, _, name = key.rpartition(".")
+    value = load_params()
+    for part in ([] if stage == "runtime" else stage.split(".")) + [name]:
+        value = value[part]
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
 def _show_defaults(p: argparse.ArgumentParser) -> None:
     p.formatter_class = _Defaults
+    p.allow_abbrev = False  # `--out` is never taken for `--out-dir`
     for action in p._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
@@ -532,7 +579,7 @@ def provenance(a) -> Path | None:
     that file, as `<stem>.config.yaml`. Commands that write a folder keep a `config.yaml` in it."""
     command = a.data_command if a.command == "data" else a.command
     if command == "prepare":
-        return Path(a.out) / "manifest.config.yaml"
+        return Path(a.out_dir) / "manifest.config.yaml"
     if command in ("pack", "derive", "extract", "evaluate", "profile") and getattr(a, "out", None):
         out = Path(a.out)
         return out.with_name(f"{out.stem}.config.yaml")
@@ -540,12 +587,13 @@ def provenance(a) -> Path | None:
 
 
 def record(a, path: Path) -> None:
-    from autoreid.config import load_params
+    from autoreid.config import load_params, params_path
     from autoreid.io import save_config
 
     config = {"arguments": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(a).items()
-                            if k != "func"}}
-    if getattr(a, "params", None):
+                            if k not in ("func", "_keys")}}
+    if hasattr(a, "params"):
+        config["params_file"] = params_path(a.params)
         config["params"] = load_params(a.params)
     save_config(path.parent, config, name=path.name)
 

@@ -1,15 +1,22 @@
-"""Params files -> validated dicts -> frozen dataclasses for each stage.
+"""The one config seam: (stage, params file, named variant or setting, overrides) -> one frozen
+dataclass per stage.
 
-Config flows one way: `params/*.yaml` (validated against `params.schema.yaml`) -> a stage's section
-(plus a named variant/setting, plus `--set key=value` overrides) -> a frozen dataclass -> plain
-function arguments. Unknown keys are errors, never silently ignored.
+Config flows one way: a params file (`params/*.yaml`, validated against `params.schema.yaml`, every
+key required) -> its overrides (`--set key=value` and the options that name a params key) written
+into the section or named entry they override -> the whole file validated again, so an override
+meets the same types and ranges -> the section with its variant or setting over it -> the stage's
+dataclass. Defaults live in the params files only: no dataclass field and no CLI option has one.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
+import importlib
+import os
+import typing
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Mapping
 
 import jsonschema
 import yaml
@@ -18,7 +25,24 @@ from autoreid.errors import UserError
 from autoreid.io import read_yaml
 
 SCHEMA_PATH = Path(__file__).with_name("params.schema.yaml")
-T = TypeVar("T")
+DEFAULT_PARAMS = Path(__file__).resolve().parents[1] / "params" / "default.yaml"
+NAMED = {"search": "search_variants", "train": "train_settings"}  # a section's named overrides
+RUNTIME_KEYS = ("device", "threads", "amp", "workers")  # top-level keys of the `runtime` stage
+STAGES = {  # stage -> (its params section, None: top-level keys; its dataclass)
+    "runtime": (None, "autoreid.runtime:RuntimeConfig"),
+    "prepare": ("prepare", "autoreid.data.images:PrepareConfig"),
+    "split": ("split", "autoreid.data.split:SplitConfig"),
+    "search": ("search", "autoreid.search.search:SearchConfig"),
+    "pretrain": ("pretrain", "autoreid.pretrain:PretrainConfig"),
+    "train": ("train", "autoreid.train.train:TrainConfig"),
+    "evaluate": ("evaluate", "autoreid.evaluate.metrics:EvaluateConfig"),
+    "rerank": ("rerank", "autoreid.evaluate.rerank:RerankConfig"),
+    "profile": ("profile", "autoreid.profile:ProfileConfig"),
+    "figures": ("figures", "autoreid.figures:FiguresConfig"),
+    **{f"synth.{name}": (f"synth.{name}", f"autoreid.data.synth.{module}:{cls}") for name, module, cls
+       in (("market1501", "market", "SynthMarketConfig"), ("cuhk03", "cuhk03", "SynthCUHK03Config"),
+           ("msmt17", "msmt17", "SynthMSMT17Config"), ("imagenet", "imagenet", "SynthImageNetConfig"))},
+}
 
 
 @functools.lru_cache(maxsize=1)
@@ -37,14 +61,32 @@ def validate(params: Any, source: str = "params") -> dict:
         e = errors[0]
         where = ".".join(str(p) for p in e.absolute_path) or "(top level)"
         raise UserError(f"{source}: {where}: {e.message}")
-    return params
-
-
-def load_params(path: str | Path) -> dict:
-    params = validate(read_yaml(path), str(path))
     if params["amp"] is False:  # `amp: off` unquoted (as `dvc exp run -S` rewrites it) is YAML's false
         params["amp"] = "off"
     return params
+
+
+def params_path(path: str | Path | None) -> str:
+    """The params file a command reads: the one given, else the embedded default profile."""
+    if path:
+        return str(path)
+    if not DEFAULT_PARAMS.exists():
+        raise UserError(f"give --params FILE (no default profile at {DEFAULT_PARAMS})")
+    try:
+        return str(DEFAULT_PARAMS.relative_to(Path.cwd()))
+    except ValueError:
+        return str(DEFAULT_PARAMS)
+
+
+def load_params(path: str | Path | None = None) -> dict:
+    """A params file, validated (a fresh copy on each call: callers may change it)."""
+    path = params_path(path)
+    return copy.deepcopy(_validated(path, os.stat(path).st_mtime_ns if os.path.exists(path) else 0))
+
+
+@functools.lru_cache(maxsize=8)
+def _validated(path: str, mtime: int) -> dict:
+    return validate(read_yaml(path), path)
 
 
 def parse_overrides(pairs: list[str] | None) -> dict:
@@ -61,59 +103,87 @@ def parse_overrides(pairs: list[str] | None) -> dict:
     return out
 
 
-def build(cls: type[T], values: dict, where: str) -> T:
-    """Instantiate a config dataclass; unknown keys and wrong types are UserErrors."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - set(fields))
-    if unknown:
-        raise UserError(f"{where}: unknown parameter(s) {', '.join(unknown)} "
-                        f"(known: {', '.join(fields)})")
-    kwargs = {}
-    for name, value in values.items():
-        default = fields[name].default
-        if isinstance(default, tuple) and isinstance(value, list):
-            value = tuple(value)
-        if default is not dataclasses.MISSING and default is not None and value is not None:
-            ok = (isinstance(value, type(default))
-                  or (isinstance(default, float) and isinstance(value, int)
-                      and not isinstance(value, bool)))
-            if not ok:
-                raise UserError(f"{where}: {name} must be of type {type(default).__name__}, "
-                                f"got {value!r}")
-            if isinstance(default, float):
-                value = float(value)
-        kwargs[name] = value
-    return cls(**kwargs)
+def _node(params: dict, dotted: str | None, source: str) -> dict:
+    node = params
+    for part in dotted.split(".") if dotted else []:
+        if not isinstance(node, dict) or not isinstance(node.get(part), dict):
+            raise UserError(f"{source}: {dotted}: missing section")
+        node = node[part]
+    return node
 
 
-NAMED = {"search": "search_variants", "train": "train_settings"}  # a section's named overrides
-
-
-def merged(params: dict, section: str, name: str | None = None, source: str = "params") -> dict:
-    """params[section], with its named entry (a search variant, a train setting) over it: the one
-    place where a section and a variant or setting are merged."""
-    values = dict(params[section])
+def merged(params: dict, section: str | None, name: str | None = None,
+           source: str = "params") -> dict:
+    """params[section] (dotted; None: the top-level keys), with its named entry (a search variant,
+    a train setting) over it: the one place where a section and a variant or setting merge."""
+    values = dict(_node(params, section, source))
     if name is not None:
-        group = NAMED[section]
+        group = NAMED.get(section or "")
+        if group is None:
+            raise UserError(f"{source}: {section} has no named entries (asked for {name!r})")
         if name not in params[group]:
             raise UserError(f"{source}: {group}: no entry {name!r} (have: {', '.join(params[group])})")
         values.update(params[group][name])
     return values
 
 
-def stage_config(cls: type[T], params_file: str | None, section: str,
-                 variant: tuple[str, str] | None = None, overrides: list[str] | None = None) -> T:
-    """A stage's dataclass from defaults <- params[section] <- params[variants][name] <- --set."""
-    values: dict = {}
-    where = section
-    if params_file:
-        params = load_params(params_file)
-        values.update(merged(params, section, variant and variant[1], params_file))
-        where = f"{params_file}: " + (f"{variant[0]}.{variant[1]}" if variant else section)
-    elif variant is not None:
-        raise UserError(f"{variant[0]}.{variant[1]}: a named variant needs --params FILE")
-    values.update(parse_overrides(overrides))
-    return build(cls, values, where)
+def resolve(stage: str, params: str | Path | None = None, name: str | None = None,
+            overrides: list[str] | Mapping[str, Any] | None = None):
+    """The stage's frozen dataclass from a params file (None: the default profile), a named
+    variant or setting, and overrides (`key=value` strings or a mapping) of that stage's keys."""
+    section, target = STAGES[stage]
+    path = params_path(params)
+    params_ = load_params(path)  # the file on its own first: its errors name it alone
+    raw = copy.deepcopy(params_)
+    values = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
+    values = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}  # YAML's lists
+    named = name is not None and section in NAMED
+    merged(params_, section, name, path)  # an unknown variant or setting is refused here
+    if values:
+        source = f"{path} with " + ", ".join(f"{k}={v}" for k, v in values.items())
+        node = raw[NAMED[section]][name] if named else _node(raw, section, source)
+        node.update(values)
+        params_ = validate(raw, source)
+    where = f"{path}: " + (f"{NAMED[section]}.{name}" if named else section or "(top level)")
+    module, cls = target.split(":")
+    config_class = getattr(importlib.import_module(module), cls)
+    chosen = merged(params_, section, name, path)
+    if section is None:
+        chosen = {f.name: chosen[f.name] for f in dataclasses.fields(config_class)}
+    return build(config_class, chosen, where)
+
+
+def build(cls: type, values: dict, where: str):
+    """Instantiate a config dataclass: every field given, no unknown key, each of its type."""
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise UserError(f"{where}: unknown parameter(s) {', '.join(unknown)} "
+                        f"(known: {', '.join(fields)})")
+    missing = [name for name in fields if name not in values]
+    if missing:
+        raise UserError(f"{where}: missing parameter(s) {', '.join(missing)}")
+    hints = typing.get_type_hints(cls)
+    return cls(**{name: _typed(value, hints[name], f"{where}: {name}") for name, value in values.items()})
+
+
+def _typed(value: Any, hint: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise UserError(f"{where} must be a list, got {value!r}")
+        args = typing.get_args(hint)
+        item = args[0] if len(args) == 2 and args[1] is Ellipsis else None
+        if item is None and len(args) != len(value):
+            raise UserError(f"{where} must have {len(args)} items, got {value!r}")
+        return tuple(_typed(v, item or a, where) for v, a in zip(value, args if item is None
+                                                                 else [item] * len(value)))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool) and (not isinstance(value, hint)
+                                            or (hint is int and isinstance(value, bool))):
+        raise UserError(f"{where} must be of type {hint.__name__}, got {value!r}")
+    return value
 
 
 def as_dict(cfg: Any) -> dict:

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from autoreid.errors import UserError
 from autoreid.io import atomic_path
+
+
+@dataclass(frozen=True)
+class FiguresConfig:
+    queries: int  # ranked lists: queries shown
+    top: int  # matches shown per query
 
 
 def _pyplot():

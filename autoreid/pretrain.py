@@ -41,19 +41,19 @@ from autoreid.runtime import (
 
 @dataclass(frozen=True)
 class PretrainConfig:
-    epochs: int = 250
-    batch_size: int = 256  # in all, over every rank
-    lr: float = 0.1
-    lr_decay: float = 0.97  # lr x this after every epoch
-    momentum: float = 0.9
-    weight_decay: float = 3e-5
-    label_smoothing: float = 0.1
-    height: int = 224
-    width: int = 224
-    scale: tuple[float, float] = (0.08, 1.0)  # random-resized crop: fraction of the image's area
-    jitter: float = 0.4  # brightness, contrast, saturation x U[1 - jitter, 1 + jitter]
-    hue: float = 0.2  # hue turned by U[-hue, hue] of a full turn
-    seed: int = 0
+    epochs: int
+    batch_size: int  # in all, over every rank
+    lr: float
+    lr_decay: float  # lr x this after every epoch
+    momentum: float
+    weight_decay: float
+    label_smoothing: float
+    height: int
+    width: int
+    scale: tuple[float, float]  # random-resized crop: fraction of the image's area
+    jitter: float  # brightness, contrast, saturation x U[1 - jitter, 1 + jitter]
+    hue: float  # hue turned by U[-hue, hue] of a full turn
+    seed: int
 
 
 class Classifier(nn.Module):

@@ -5,10 +5,22 @@ FLOP counter (torch.utils.flop_counter), which counts 2 FLOPs per multiply-add o
 linear layers and matrix products; pooling, normalisation and activations are not counted."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from autoreid.models.build import ArchSpec, build
+
+
+@dataclass(frozen=True)
+class ProfileConfig:
+    """The network size at which Params and FLOPs are counted (the paper's: C=64, l=2222)."""
+    C: int
+    layers: tuple[int, ...]
+    height: int
+    width: int
+    num_classes: int
 
 
 def profile(spec: ArchSpec, height: int, width: int) -> dict:

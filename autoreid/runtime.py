@@ -9,12 +9,22 @@ import os
 import signal
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from autoreid.errors import UserError
 from autoreid.io import atomic_path
+
+
+@dataclass(frozen=True)
+class RuntimeConfig:
+    """Where and how a job runs: the params' top-level device, threads, amp and workers."""
+    device: str  # auto | cpu | cuda
+    threads: int  # CPU threads for torch (0: torch's default)
+    amp: str  # off | bf16 | fp16
+    workers: int  # DataLoader worker processes
 
 
 def setup(device: str = "auto", threads: int | None = None, seed: int | None = None) -> torch.device:

@@ -34,8 +34,8 @@ def cli(*args) -> float:
 def prepare(work: Path) -> tuple[Path, Path]:
     raw, data = work / "raw", work / "data"
     if not (data / "manifest.csv").exists():
-        cli("data", "synth", "--dataset", "market1501", "--params", PARAMS, "--out", raw)
-        cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out", data)
+        cli("data", "synth", "--dataset", "market1501", "--params", PARAMS, "--out-dir", raw)
+        cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out-dir", data)
     store = data / "store.h5"
     if not store.exists():
         cli("data", "pack", "--manifest", data / "manifest.csv", "--out", store,
@@ -46,7 +46,7 @@ def prepare(work: Path) -> tuple[Path, Path]:
 def run(work: Path, arch: str, amp: str, device: str, manifest: Path, store: Path) -> dict:
     out = work / arch / amp
     runtime = ["--device", device, "--amp", amp, "--store", store]
-    seconds = cli("train", "--manifest", manifest, "--arch", arch, "--out", out, "--params", PARAMS,
+    seconds = cli("train", "--manifest", manifest, "--arch", arch, "--out-dir", out, "--params", PARAMS,
                   "--setting", "scratch", *runtime)
     cli("extract", "--manifest", manifest, "--checkpoint", out / "model.pt", "--out",
         out / "features.h5", "--params", PARAMS, *runtime)

@@ -33,6 +33,7 @@ SIZES = {  # search C, retrain C, height, width, identities
 MARKET_TRAIN_IMAGES = 12936
 SEARCH_EPOCHS, TRAIN_EPOCHS = 200, 240
 PAPER_SEARCH_HOURS = 24.0
+PAPER = Path(__file__).resolve().parents[1] / "params" / "paper.yaml"  # the paper's search
 
 
 def _clock(device):
@@ -62,13 +63,14 @@ def search_iteration(device, amp: str, size: str, steps: int) -> dict:
     import torch
 
     from autoreid.amp import Precision
+    from autoreid.config import resolve
     from autoreid.models.build import ArchSpec, build
-    from autoreid.search.search import SearchConfig
     from autoreid.search.step import search_step
 
     C, _, h, w, ids = SIZES[size]
-    cfg = SearchConfig(space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2), height=h,
-                       width=w, P=4, K=4)
+    cfg = resolve("search", PAPER, overrides=dict(
+        space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2), height=h,
+        width=w, P=4, K=4))
     torch.manual_seed(0)
     model = build(ArchSpec("supernet", ids, C, cfg.layers, space="reid")).to(
         device, memory_format=torch.channels_last)

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import torch
 
+from autoreid.config import resolve
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest, write_manifest
 from autoreid.data.market1501 import load_market1501
 from autoreid.data.sampler import PKSampler
 from autoreid.data.store import pack
-from autoreid.data.synth.market import SynthMarketConfig, write_market
+from autoreid.data.synth.market import write_market
 
 
 def throughput(data: ImageSet, batches: int, P: int = 16, K: int = 4) -> float:
@@ -41,8 +42,9 @@ def measure(images: int = 2000, workers: int = 2, height: int = 384, width: int 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         ids = max(16, images // 10)
-        write_market(tmp / "raw", SynthMarketConfig(train_ids=ids, test_ids=2, images_per_camera=(2, 3),
-                                                     cameras_per_id=(3, 5)))
+        write_market(tmp / "raw", resolve("synth.market1501", overrides=dict(
+            train_ids=ids, test_ids=2, images_per_camera=(2, 3),
+            cameras_per_id=(3, 5))))
         write_manifest(load_market1501(tmp / "raw"), tmp / "manifest.csv")
         records = [r for r in read_manifest(tmp / "manifest.csv") if r.split == "train"]
         rows, pack_s = [], {}

@@ -23,18 +23,20 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import GIB, in_child, peak_bytes  # noqa: E402
 
 SIZES = {"paper": (32, 384, 128), "half": (16, 192, 64)}
+PAPER = Path(__file__).resolve().parents[1] / "params" / "paper.yaml"  # the paper's search
 
 
 def run_one(method: str, size: str, steps: int, device: str = "cpu") -> dict:
     import torch
 
+    from autoreid.config import resolve
     from autoreid.models.build import ArchSpec, build
-    from autoreid.search.search import SearchConfig
     from autoreid.search.step import search_step
 
     C, height, width = SIZES[size]
-    cfg = SearchConfig(space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2),
-                       height=height, width=width, P=4, K=4)
+    cfg = resolve("search", PAPER, overrides=dict(
+        space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2),
+        height=height, width=width, P=4, K=4))
     torch.manual_seed(0)
     model = build(ArchSpec("supernet", 751, C, cfg.layers, space="reid"))
     layout = torch.channels_last

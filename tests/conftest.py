@@ -14,14 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def market(tmp_path_factory) -> dict:
     """A small synthetic benchmark in the official layout, prepared and split."""
+    from autoreid.config import resolve
     from autoreid.data.manifest import read_manifest, write_manifest
     from autoreid.data.market1501 import load_market1501
     from autoreid.data.split import search_split
-    from autoreid.data.synth.market import SynthMarketConfig, write_market
+    from autoreid.data.synth.market import write_market
 
     base = tmp_path_factory.mktemp("market")
-    cfg = SynthMarketConfig(train_ids=8, test_ids=6, cameras=3, cameras_per_id=(2, 3),
-                            images_per_camera=(2, 3), distractors=4, junk=3, height=64, width=32)
+    cfg = resolve("synth.market1501", overrides=dict(
+        train_ids=8, test_ids=6, cameras=3, cameras_per_id=(2, 3),
+        images_per_camera=(2, 3), distractors=4, junk=3, height=64, width=32))
     write_market(base / "raw", cfg)
     records = load_market1501(base / "raw")
     write_manifest(records, base / "data" / "manifest.csv")

@@ -8,14 +8,14 @@ import pytest
 import torch
 import yaml
 
+from autoreid.config import resolve
 from autoreid.amp import Precision
 from autoreid.errors import UserError
 from autoreid.models.build import ArchSpec, build
 from autoreid.search import step
-from autoreid.search.search import SearchConfig
 from autoreid.train import train as train_module
 from autoreid.losses import objective_loss
-from autoreid.train.train import TrainConfig, train
+from autoreid.train.train import train
 from autoreid.cli import main  # in-process: the commands without another interpreter
 
 CPU = torch.device("cpu")
@@ -50,7 +50,7 @@ def test_a_bf16_search_step_moves_fp32_alphas_with_fp32_losses(monkeypatch):
     torch.manual_seed(0)
     model = build(ArchSpec("supernet", 3, 4, (1, 1, 1, 1), space="reid", embedding=8,
                            dropout=0.0)).train()
-    cfg = SearchConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, P=3, K=2)
+    cfg = resolve("search", overrides=dict(C=4, layers=(1, 1, 1, 1), height=32, width=16, P=3, K=2))
     w_params = model.backbone.weight_parameters() + list(model.head.parameters())
     w_opt = torch.optim.SGD(w_params, 0.1, momentum=0.9)
     a_opt = torch.optim.Adam(model.backbone.arch_parameters(), 0.02)
@@ -77,8 +77,9 @@ def test_a_bf16_search_step_moves_fp32_alphas_with_fp32_losses(monkeypatch):
 
 
 def test_bf16_train_extract_and_pretrain_through_the_cli(market, tmp_path, monkeypatch):
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=1,
-                      milestones=(1,), embedding=16, dropout=0.1, lr=0.01)
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=1,
+        milestones=(1,), embedding=16, dropout=0.1, lr=0.01))
     seen = []
     real = train_module.objective_loss
 
@@ -108,9 +109,9 @@ def test_bf16_train_extract_and_pretrain_through_the_cli(market, tmp_path, monke
     assert cos.min() > 0.98 and not np.array_equal(a, b)  # bf16 ran, and it is close
 
     pre = tmp_path / "pretrain"
-    assert main(["data", "synth", "--dataset", "imagenet", "--out", str(tmp_path / "imagenet"),
+    assert main(["data", "synth", "--dataset", "imagenet", "--out-dir", str(tmp_path / "imagenet"),
                  "--set", "classes=2", "--set", "images_per_class=4", "--set", "size=16"]) == 0
-    assert main(["pretrain", "--data", str(tmp_path / "imagenet"), "--arch", "DARTS_V2", "--out",
+    assert main(["pretrain", "--data", str(tmp_path / "imagenet"), "--arch", "DARTS_V2", "--out-dir",
                  str(pre), "--C", "4", "--layers", "1", "1", "1", "1", "--set", "epochs=1", "--set",
                  "batch_size=4", "--set", "height=16", "--set", "width=16",
                  "--amp", "bf16", "--device", "cpu"]) == 0

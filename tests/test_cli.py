@@ -33,8 +33,8 @@ def test_params_that_fail_the_schema(tmp_path):
     bad.write_text(yaml.safe_dump(params))
     assert_user_error(run_cli("profile", "--arch", "resnet18", "--params", bad),
                       "bad.yaml", "train.lr")
-    assert_user_error(run_cli("search", "--split", "x.csv", "--out", tmp_path, "--set",
-                              "epochs=many"), "epochs must be of type int")
+    assert_user_error(run_cli("search", "--split", "x.csv", "--out-dir", tmp_path, "--set",
+                              "epochs=many"), "search.epochs: 'many' is not of type")
 
 
 def test_malformed_features_files(tmp_path):
@@ -60,7 +60,7 @@ def test_malformed_features_files(tmp_path):
 def test_dataset_in_the_wrong_layout(tmp_path):
     (tmp_path / "raw" / "images").mkdir(parents=True)
     assert_user_error(run_cli("data", "prepare", "--benchmark", "market1501", "--raw",
-                              tmp_path / "raw", "--out", tmp_path / "out"),
+                              tmp_path / "raw", "--out-dir", tmp_path / "out"),
                       "not in the Market-1501 layout", "bounding_box_train")
     assert not (tmp_path / "out" / "manifest.csv").exists()
 
@@ -71,7 +71,7 @@ def test_corrupt_image(market, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(market["raw"], raw)
     victim = sorted((raw / "Market-1501-v15.09.15" / "query").glob("*.jpg"))[0]
-    run_cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out", tmp_path,
+    run_cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out-dir", tmp_path,
             check=True)
     victim.write_bytes(victim.read_bytes()[:200])  # truncated after `prepare` checked it
     proc = run_cli("extract", "--manifest", tmp_path / "manifest.csv", "--pixels", "--height",
@@ -88,8 +88,8 @@ def test_checkpoint_that_is_not_a_model(tmp_path):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["train", "--manifest", "missing.csv", "--arch", "resnet18", "--out", "x"], "manifest not found"),
-    (["train", "--manifest", "missing.csv", "--arch", "resnet99", "--out", "x"], "unknown genotype"),
+    (["train", "--manifest", "missing.csv", "--arch", "resnet18", "--out-dir", "x"], "manifest not found"),
+    (["train", "--manifest", "missing.csv", "--arch", "resnet99", "--out-dir", "x"], "unknown genotype"),
     (["derive", "--alphas", "missing.json", "--out", "g.yaml"], "file not found"),
     (["tables", "--params", "params/default.yaml", "--table", "9"], "Tables 1-6"),
 ])
@@ -117,11 +117,28 @@ def _every_option(parser, path=()):
 
 
 def test_every_option_of_every_command_has_help_and_shows_its_default():
-    from autoreid.cli import parser
+    import argparse
+
+    from autoreid.cli import _Defaults, parser
 
     options = list(_every_option(parser()))
     assert len(options) > 100
     missing = [f"{cmd}: {'/'.join(a.option_strings) or a.dest}" for cmd, a in options if not a.help]
     assert missing == []
+    shown = _Defaults("autoreid")._get_help_string
+    silent = [f"{cmd}: {'/'.join(a.option_strings)}" for cmd, a in options
+              if a.option_strings and not a.required and a.nargs != 0
+              and not isinstance(a, argparse._StoreTrueAction) and "default" not in shown(a)]
+    assert silent == []
     evaluate = " ".join(parser()._subparsers._group_actions[0].choices["evaluate"].format_help().split())
-    assert "(default: 20)" in evaluate and "(default: 6)" in evaluate and "(default: 0.3)" in evaluate
+    for key, value in (("rerank.k1", 20), ("rerank.k2", 6), ("rerank.lam", 0.3)):
+        assert f"(default: the params' {key}; {value} in params/default.yaml)" in evaluate
+
+
+def test_no_option_has_a_default_of_its_own_but_a_flag_or_a_list():
+    """Defaults live in the params files: an option left out reads its params key."""
+    from autoreid.cli import parser
+
+    own = [f"{cmd}: {'/'.join(a.option_strings)}={a.default!r}" for cmd, a in _every_option(parser())
+           if a.option_strings and a.default not in (None, False)]
+    assert own == []

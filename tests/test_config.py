@@ -3,10 +3,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autoreid.config import build, load_params, stage_config, validate
+from autoreid.config import STAGES, as_dict, build, load_params, resolve, validate
 from autoreid.errors import UserError
 from autoreid.search.search import SearchConfig
-from autoreid.train.train import TrainConfig
 
 PARAMS = sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml"))
 
@@ -14,10 +13,12 @@ PARAMS = sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml"))
 @pytest.mark.parametrize("path", PARAMS, ids=lambda p: p.name)
 def test_every_params_file_validates_and_builds(path):
     params = load_params(path)
+    for stage in STAGES:
+        resolve(stage, path)
     for name in params["search_variants"]:
-        stage_config(SearchConfig, str(path), "search", ("search_variants", name))
+        resolve("search", path, name)
     for name in params["train_settings"]:
-        stage_config(TrainConfig, str(path), "train", ("train_settings", name))
+        resolve("train", path, name)
 
 
 def test_profiles_have_the_same_keys():
@@ -46,17 +47,40 @@ def test_schema_errors_name_the_key(tmp_path):
         validate(params, "p.yaml")
 
 
-def test_dataclass_build_rejects_unknown_and_wrong_types():
+def test_dataclass_build_rejects_unknown_missing_and_wrong_types():
+    full = as_dict(resolve("search", PARAMS[0]))
     with pytest.raises(UserError, match="unknown parameter"):
-        build(SearchConfig, {"epoch": 1}, "search")
+        build(SearchConfig, {**full, "epoch": 1}, "search")
+    with pytest.raises(UserError, match="missing parameter.*alpha_lr"):
+        build(SearchConfig, {k: v for k, v in full.items() if k != "alpha_lr"}, "search")
     with pytest.raises(UserError, match="lr must be of type float"):
-        build(SearchConfig, {"lr": "fast"}, "search")
-    assert build(SearchConfig, {"lr": 1, "layers": [1, 1, 1, 1]}, "search").layers == (1, 1, 1, 1)
+        build(SearchConfig, {**full, "lr": "fast"}, "search")
+    cfg = build(SearchConfig, {**full, "lr": 1, "layers": [1, 1, 1, 1]}, "search")
+    assert cfg.layers == (1, 1, 1, 1) and cfg.lr == 1.0 and isinstance(cfg.lr, float)
 
 
-def test_unknown_variant(tmp_path):
-    with pytest.raises(UserError, match="search_variants: no entry 'nope'"):
-        stage_config(SearchConfig, str(PARAMS[0]), "search", ("search_variants", "nope"))
+def test_no_stage_dataclass_has_a_default():
+    """Defaults live in the params files only (a missing key is refused, never filled in)."""
+    import dataclasses
+    import importlib
+
+    for stage, (_, target) in STAGES.items():
+        module, cls = target.split(":")
+        for f in dataclasses.fields(getattr(importlib.import_module(module), cls)):
+            assert f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING, (
+                stage, f.name)
+
+
+def test_overrides_meet_the_schema_and_land_in_the_named_entry():
+    with pytest.raises(UserError, match=r"with lam=1.7: search.lam: 1.7 is greater than the maximum"):
+        resolve("search", PARAMS[0], None, ["lam=1.7"])
+    with pytest.raises(UserError, match=r"search_variants.baseline: Unevaluated properties.*'bogus'"):
+        resolve("search", PARAMS[0], "baseline", {"bogus": 1})
+    with pytest.raises(UserError, match=r"train_settings.pcb.lr: -1 is less than"):
+        resolve("train", PARAMS[0], "pcb", {"lr": -1})
+    cfg = resolve("search", PARAMS[0], "baseline", ["lam=0.25", "C=4"])  # over the variant too
+    assert (cfg.space, cfg.objective, cfg.lam, cfg.C) == ("standard", "softmax", 0.25, 4)
+    assert resolve("rerank", PARAMS[0], None, {"k1": 7}).k1 == 7
 
 
 BAD = [  # (where, key, value or None to delete it, what the one line names)

@@ -155,7 +155,7 @@ def test_the_run_config_records_its_devices(market, tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run([*PLACE, "--gpus", "1", "--", sys.executable, "-m", "autoreid.cli",
                            "train", "--manifest", str(market["manifest"]), "--arch", "DARTS_V2",
-                           "--out", str(out), "--device", "cpu", "--threads", "1",
+                           "--out-dir", str(out), "--device", "cpu", "--threads", "1",
                            "--set", "epochs=1", "--set", "C=4", "--set", "layers=[1,1,1,1]",
                            "--set", "height=32", "--set", "width=16", "--set", "P=2", "--set",
                            "K=2", "--set", "embedding=8"],

@@ -88,7 +88,7 @@ def test_fetch_verify_extract(server, tmp_path):
     out = fetch("market1501", tmp_path / "market", server.url + "/market.zip",
                 hashlib.sha256(data).hexdigest(), log=lambda *_: None)
     assert (out / MARKET[0]).read_bytes()[:2] == b"\xff\xd8"
-    run_cli("data", "prepare", "--benchmark", "market1501", "--raw", out, "--out", tmp_path / "d",
+    run_cli("data", "prepare", "--benchmark", "market1501", "--raw", out, "--out-dir", tmp_path / "d",
             check=True)
 
 
@@ -117,7 +117,7 @@ def test_server_without_range_restarts(server, tmp_path):
 
 def test_checksum_mismatch(server, tmp_path):
     server.files["/m.zip"] = market_zip()
-    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out", tmp_path / "market",
+    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out-dir", tmp_path / "market",
                    "--url", server.url + "/m.zip", "--sha256", "0" * 64)
     assert_user_error(proc, "checksum mismatch")
     assert not (tmp_path / "market").exists() and not list(tmp_path.rglob("*.part"))
@@ -126,7 +126,7 @@ def test_checksum_mismatch(server, tmp_path):
 def test_truncated_archive(tmp_path):
     archive = tmp_path / "m.zip"
     archive.write_bytes(market_zip()[:-200])
-    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out", tmp_path / "market",
+    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out-dir", tmp_path / "market",
                    "--from", archive)
     assert_user_error(proc, "truncated or corrupt archive")
     assert not (tmp_path / "market").exists()
@@ -136,7 +136,7 @@ def test_truncated_archive(tmp_path):
 def test_members_escaping_the_destination(tmp_path, member):
     archive = tmp_path / "m.zip"
     archive.write_bytes(market_zip({member: b"x"}))
-    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out", tmp_path / "market",
+    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out-dir", tmp_path / "market",
                    "--from", archive)
     assert_user_error(proc, "outside the destination")
     assert not (tmp_path / "market").exists() and not (tmp_path / "evil.txt").exists()
@@ -154,14 +154,14 @@ def test_tar_link_out_of_the_destination(tmp_path):
 
 
 def test_manual_dataset_says_where_to_get_it(tmp_path):
-    proc = run_cli("data", "fetch", "--dataset", "msmt17", "--out", tmp_path / "msmt17")
+    proc = run_cli("data", "fetch", "--dataset", "msmt17", "--out-dir", tmp_path / "msmt17")
     assert_user_error(proc, "pkuvmc.com", f"{tmp_path / 'msmt17'}/MSMT17_V1/list_train.txt")
-    proc = run_cli("data", "fetch", "--dataset", "cuhk03", "--out", tmp_path / "c")
+    proc = run_cli("data", "fetch", "--dataset", "cuhk03", "--out-dir", tmp_path / "c")
     assert_user_error(proc, "cuhk03_new_protocol_config")
 
 
 def test_dead_mirror(server, tmp_path):
-    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out", tmp_path / "m", "--url",
+    proc = run_cli("data", "fetch", "--dataset", "market1501", "--out-dir", tmp_path / "m", "--url",
                    server.url + "/gone.zip")
     assert_user_error(proc, "HTTP 404")
 

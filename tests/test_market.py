@@ -2,6 +2,7 @@
 import pytest
 from PIL import Image
 
+from autoreid.config import resolve
 from autoreid.data.manifest import read_manifest, relabel, write_manifest
 from autoreid.data.market1501 import load_market1501
 from autoreid.errors import UserError
@@ -77,7 +78,8 @@ def test_synthetic_benchmark_is_read_by_the_real_loader(market):
 def test_synthetic_cuhk03_and_msmt17_are_read_by_the_real_loaders(tmp_path):
     from autoreid.data.benchmarks import load, synth
 
-    counts = synth("cuhk03", tmp_path / "cuhk03", {"train_ids": 6, "test_ids": 4, "pairs": 2})
+    counts = synth("cuhk03", tmp_path / "cuhk03",
+                   resolve("synth.cuhk03", overrides={"train_ids": 6, "test_ids": 4, "pairs": 2}))
     for kind in ("labeled", "detected"):
         records = load(f"cuhk03-{kind}", tmp_path / "cuhk03", tmp_path / kind)
         for split, n in counts[kind].items():
@@ -88,7 +90,8 @@ def test_synthetic_cuhk03_and_msmt17_are_read_by_the_real_loaders(tmp_path):
         gallery = [r for r in records if r.split == "gallery"]
         assert len(query) == 8  # one per test person and view
         assert all(any(g.pid == q.pid and g.camid != q.camid for g in gallery) for q in query)
-    counts = synth("msmt17", tmp_path / "msmt17", {"train_ids": 5, "test_ids": 4})
+    counts = synth("msmt17", tmp_path / "msmt17",
+                   resolve("synth.msmt17", overrides={"train_ids": 5, "test_ids": 4}))
     records = load("msmt17", tmp_path / "msmt17", tmp_path / "m")
     assert sum(r.split == "train" for r in records) == counts["train"] + counts["val"]
     assert max(r.camid for r in records) <= 14

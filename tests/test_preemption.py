@@ -9,8 +9,9 @@ import pytest
 import torch
 
 import autoreid.runtime
-from autoreid.search.search import SearchConfig, search
-from autoreid.train.train import TrainConfig, train
+from autoreid.config import resolve
+from autoreid.search.search import search
+from autoreid.train.train import train
 from conftest import ROOT, signal_at_first_checkpoint
 
 
@@ -34,8 +35,9 @@ def checkpoint_at(path) -> tuple[int, int]:
 def test_train_stops_mid_epoch_and_resumes_to_the_same_weights(market, tmp_path, monkeypatch):
     import autoreid.train.train as module
 
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
-                      embedding=16, dropout=0.1)
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
+        embedding=16, dropout=0.1))
     args = (str(market["manifest"]), "DARTS_V2")
     train(*args, str(tmp_path / "ref"), cfg, torch.device("cpu"))
 
@@ -59,8 +61,8 @@ def test_train_stops_mid_epoch_and_resumes_to_the_same_weights(market, tmp_path,
 def test_search_stops_on_sigusr1_and_resumes_to_the_same_alphas(market, tmp_path, monkeypatch):
     import autoreid.search.search as module
 
-    cfg = SearchConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2,
-                       embedding=16, dropout=0.1, epochs=2)
+    cfg = resolve("search", overrides=dict(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2,
+                       embedding=16, dropout=0.1, epochs=2))
     ref = search(str(market["split"]), str(tmp_path / "ref"), cfg, torch.device("cpu"))
 
     out = tmp_path / "stopped"
@@ -83,7 +85,7 @@ def test_cli_writes_a_checkpoint_on_sigterm(market, tmp_path):
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2",
                         "embedding=16", "epochs=4"] for x in ("--set", s)]
     cmd = [sys.executable, "-m", "autoreid.cli", "search", "--split", str(market["split"]),
-           "--threads", "1", "--device", "cpu", "--out", str(tmp_path), *sets]
+           "--threads", "1", "--device", "cpu", "--out-dir", str(tmp_path), *sets]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     signal_at_first_checkpoint(proc, tmp_path, signal.SIGTERM)  # epoch 1 done, in epoch 2 of 4
     _, err = proc.communicate(timeout=120)
@@ -109,8 +111,9 @@ def test_a_nan_loss_stops_training_naming_the_step_and_the_last_good_checkpoint(
         return loss * float("nan") if calls["n"] == 15 else loss  # epoch 2, step 3 (12 steps/epoch)
 
     monkeypatch.setattr(module, "objective_loss", poisoned)
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
-                      embedding=16, dropout=0.1)
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, epochs=3,
+        embedding=16, dropout=0.1))
     with pytest.raises(module.UserError, match=r"loss became nan at epoch 2 step 3; last good "
                                                r"checkpoint: .*checkpoint.pt"):
         train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, torch.device("cpu"))

@@ -8,9 +8,10 @@ import sys
 
 import pytest
 import torch
-
-from autoreid.errors import UserError
 from conftest import ROOT, assert_user_error, kill_after_first_checkpoint, run_cli, signal_at_first_checkpoint
+
+from autoreid.config import resolve
+from autoreid.errors import UserError
 
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
             "-m", "autoreid.cli")
@@ -24,7 +25,8 @@ def imagenet(tmp_path_factory):
     from autoreid.data.benchmarks import synth
 
     root = tmp_path_factory.mktemp("imagenet")
-    synth("imagenet", root, {"classes": 4, "images_per_class": 12, "size": 32})
+    synth("imagenet", root, resolve("synth.imagenet",
+                                    overrides={"classes": 4, "images_per_class": 12, "size": 32}))
     return root
 
 
@@ -36,7 +38,7 @@ def torchrun(*args, timeout=120):
 
 def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     args = ["pretrain", "--data", imagenet, "--arch", "DARTS_V2", *NET, *SETS]
-    proc = torchrun(*args, "--out", tmp_path / "ref")
+    proc = torchrun(*args, "--out-dir", tmp_path / "ref")
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = list(csv.DictReader(open(tmp_path / "ref" / "log.csv")))
     assert [r["ranks"] for r in rows] == ["2", "2", "2"]
@@ -46,9 +48,9 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     assert len({r["digests"] for r in rows}) == 3  # and the weights did move
 
     out = tmp_path / "killed"
-    kill_after_first_checkpoint([*args, "--out", out], out, launcher=TORCHRUN)
+    kill_after_first_checkpoint([*args, "--out-dir", out], out, launcher=TORCHRUN)
     assert not (out / "weights.pt").exists()
-    resumed = torchrun(*args, "--out", out)
+    resumed = torchrun(*args, "--out-dir", out)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming from" in resumed.stderr
     ref = torch.load(tmp_path / "ref" / "weights.pt", weights_only=True)["backbone"]
@@ -61,37 +63,37 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     # fails; the rerun resumes from that step to the same weights
     out = tmp_path / "terminated"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    proc = subprocess.Popen([*TORCHRUN, *map(str, [*args, "--out", out])], cwd=ROOT, env=env,
+    proc = subprocess.Popen([*TORCHRUN, *map(str, [*args, "--out-dir", out])], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     signal_at_first_checkpoint(proc, out, signal.SIGTERM, tree=True)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "stopping after this step" in err, err[-2000:]
     assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] >= 1
-    resumed = torchrun(*args, "--out", out)
+    resumed = torchrun(*args, "--out-dir", out)
     assert resumed.returncode == 0 and "resuming from" in resumed.stderr, resumed.stderr[-2000:]
     again = torch.load(out / "weights.pt", weights_only=True)["backbone"]
     assert all(torch.allclose(ref[k], again[k], atol=1e-6) for k in ref)
 
 
 def test_weights_initialise_training_and_mismatch_is_refused(imagenet, market, tmp_path):
-    run_cli("pretrain", "--data", imagenet, "--arch", "DARTS_V2", "--out", tmp_path / "pt", *NET,
+    run_cli("pretrain", "--data", imagenet, "--arch", "DARTS_V2", "--out-dir", tmp_path / "pt", *NET,
             *SETS, check=True)
     weights = tmp_path / "pt" / "weights.pt"
     base = ["train", "--manifest", market["manifest"], "--device", "cpu", "--init", weights]
     sets = [x for s in ("C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4", "K=2",
                         "epochs=1", "embedding=16", "init=imagenet") for x in ("--set", s)]
-    run_cli(*base, "--arch", "DARTS_V2", "--out", tmp_path / "ok", *sets, check=True)
+    run_cli(*base, "--arch", "DARTS_V2", "--out-dir", tmp_path / "ok", *sets, check=True)
     ckpt = torch.load(tmp_path / "ok" / "model.pt", weights_only=True)
     assert ckpt["config"]["init_weights"] == str(weights)
-    proc = run_cli(*base, "--arch", "GDAS_V1", "--out", tmp_path / "bad", *sets)
+    proc = run_cli(*base, "--arch", "GDAS_V1", "--out-dir", tmp_path / "bad", *sets)
     assert_user_error(proc, "weights.pt", "pre-trained architecture does not match")
-    proc = run_cli(*base[:-2], "--arch", "DARTS_V2", "--out", tmp_path / "none", *sets)
+    proc = run_cli(*base[:-2], "--arch", "DARTS_V2", "--out-dir", tmp_path / "none", *sets)
     assert_user_error(proc, "give --init")
 
 
 def test_imagenet_folder_without_classes(tmp_path):
     (tmp_path / "empty" / "train").mkdir(parents=True)
-    proc = run_cli("pretrain", "--data", tmp_path / "empty", "--arch", "resnet18", "--out",
+    proc = run_cli("pretrain", "--data", tmp_path / "empty", "--arch", "resnet18", "--out-dir",
                    tmp_path / "o")
     assert_user_error(proc, "no classes")
 

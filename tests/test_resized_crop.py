@@ -3,10 +3,10 @@ jitter, drawn in the main process and applied in the workers."""
 import numpy as np
 import pytest
 import torch
-import yaml
 
+from autoreid.config import resolve
 from autoreid.data.resized_crop import ResizedCrop, colour_jitter
-from autoreid.pretrain import PretrainConfig, augmentation
+from autoreid.pretrain import augmentation
 from tests.conftest import ROOT
 
 
@@ -25,12 +25,12 @@ def _apply(aug, images, seed=0):
 
 @pytest.mark.parametrize("profile", ["paper", "default", "smoke"])
 def test_every_profile_pretrains_with_scale_augmentation_and_colour_jitter(profile):
-    params = yaml.safe_load((ROOT / "params" / f"{profile}.yaml").read_text())["pretrain"]
-    aug = augmentation(PretrainConfig(**{**params, "scale": tuple(params["scale"])}))
+    cfg = resolve("pretrain", ROOT / "params" / f"{profile}.yaml")
+    aug = augmentation(cfg)
     assert aug.scale[0] < 1 and aug.jitter > 0 and aug.hue > 0
     if profile == "paper":  # DARTS' ImageNet recipe
         assert (aug.scale, aug.jitter, aug.hue) == ((0.08, 1.0), 0.4, 0.2)
-        assert (params["lr"], params["lr_decay"], params["epochs"]) == (0.1, 0.97, 250)
+        assert (cfg.lr, cfg.lr_decay, cfg.epochs) == (0.1, 0.97, 250)
 
 
 def test_crops_cover_the_drawn_fraction_of_the_area():

@@ -20,7 +20,7 @@ def test_checkpoint_with_code_is_refused_and_not_run(market, tmp_path):
     for args in (["extract", "--manifest", market["manifest"], "--checkpoint", evil, "--out",
                   tmp_path / "f.h5"],
                  ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--init", evil,
-                  "--out", tmp_path / "t", "--set", "init=imagenet", "--set", "C=4"]):
+                  "--out-dir", tmp_path / "t", "--set", "init=imagenet", "--set", "C=4"]):
         proc = run_cli(*args)
         assert_user_error(proc, "model.pt")
     assert not marker.exists()
@@ -28,7 +28,7 @@ def test_checkpoint_with_code_is_refused_and_not_run(market, tmp_path):
     resume = tmp_path / "run"  # a poisoned checkpoint.pt where a run would resume from
     resume.mkdir()
     torch.save({"config_hash": "x", "payload": Payload(marker)}, resume / "checkpoint.pt")
-    proc = run_cli("search", "--split", market["split"], "--out", resume, "--device", "cpu",
+    proc = run_cli("search", "--split", market["split"], "--out-dir", resume, "--device", "cpu",
                    *[x for s in ("C=4", "layers=[1,1,1,1]", "height=32", "width=16", "P=2", "K=2",
                                  "epochs=1", "embedding=16") for x in ("--set", s)])
     assert proc.returncode == 0 and "unreadable checkpoint, starting afresh" in proc.stderr

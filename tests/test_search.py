@@ -5,6 +5,7 @@ import json
 import pytest
 import torch
 
+from autoreid.config import resolve
 from autoreid.search.search import SearchConfig, search
 from conftest import kill_after_first_checkpoint, run_cli
 
@@ -15,7 +16,7 @@ TINY = ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2
 def small(**kw) -> SearchConfig:
     base = dict(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=2, K=2, embedding=16,
                 dropout=0.1, epochs=2)
-    return SearchConfig(**{**base, **kw})
+    return resolve("search", overrides={**base, **kw})
 
 
 def test_search_writes_alphas_history_and_log(runs):
@@ -124,12 +125,12 @@ def test_search_resumes_after_being_killed(market, tmp_path):
     exactly the alphas of an uninterrupted run (same seed, CPU)."""
     args = ["search", "--split", market["split"], "--threads", "1", "--device", "cpu"]
     sets = [x for s in TINY + ["epochs=3"] for x in ("--set", s)]
-    run_cli(*args, "--out", tmp_path / "ref", *sets, check=True)
+    run_cli(*args, "--out-dir", tmp_path / "ref", *sets, check=True)
 
     out = tmp_path / "killed"
-    kill_after_first_checkpoint([*args, "--out", out, *sets], out)
+    kill_after_first_checkpoint([*args, "--out-dir", out, *sets], out)
     assert not (out / "alphas.json").exists()
-    resumed = run_cli(*args, "--out", out, *sets, check=True)
+    resumed = run_cli(*args, "--out-dir", out, *sets, check=True)
     assert "resuming from" in resumed.stderr
     ref = json.loads((tmp_path / "ref" / "alphas.json").read_text())
     again = json.loads((out / "alphas.json").read_text())
@@ -138,7 +139,7 @@ def test_search_resumes_after_being_killed(market, tmp_path):
 
 
 def test_changed_config_does_not_resume(market, tmp_path):
-    args = ["search", "--split", market["split"], "--out", tmp_path, "--device", "cpu"]
+    args = ["search", "--split", market["split"], "--out-dir", tmp_path, "--device", "cpu"]
     kill_after_first_checkpoint([*args, *[x for s in TINY + ["epochs=2"] for x in ("--set", s)]],
                                 tmp_path)
     proc = run_cli(*args, *[x for s in TINY + ["epochs=2", "lr=0.05"] for x in ("--set", s)],

@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch.func import functional_call
 
+from autoreid.config import resolve
 from autoreid.models.build import ArchSpec, build
 from autoreid.search.search import SearchConfig
 from autoreid.search import step
@@ -33,7 +34,7 @@ def batch(seed: int, labels=(0, 0, 1, 1, 2, 2)):
 
 
 def cfg(**kw) -> SearchConfig:
-    return SearchConfig(**{"grad_clip": 0.0, "objective": "retrieval", "lam": 0.3, "margin": 0.3,
+    return resolve("search", overrides={"grad_clip": 0.0, "objective": "retrieval", "lam": 0.3, "margin": 0.3,
                            **kw})
 
 

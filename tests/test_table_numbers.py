@@ -161,7 +161,7 @@ def build(base: Path, *numbers: int):
     (base / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(select))
     (base / "params.yaml").write_text(yaml.safe_dump(params))
     assert main(["tables", "--params", str(base / "params.yaml"), "--table", *map(str, numbers),
-                 "--out", str(base / "tables")]) == 0
+                 "--out-dir", str(base / "tables")]) == 0
     return base / "tables", expected, params, w
 
 
@@ -284,7 +284,7 @@ def test_rows_the_paper_has_not_get_empty_paper_columns(tmp_path):
     (tmp_path / "results" / "select" / "selection.yaml").write_text(yaml.safe_dump(select))
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     assert main(["tables", "--params", str(tmp_path / "params.yaml"), "--table", "1", "2", "4",
-                 "--out", str(tmp_path)]) == 0
+                 "--out-dir", str(tmp_path)]) == 0
     t1, t2, t4 = (pd.read_csv(tmp_path / f"table{n}.csv") for n in (1, 2, 4))
     new = t1[t1["Architecture"] == "retrieval_reid_lam08 (run 2)"].iloc[0]
     assert new["mAP"] == pytest.approx(expected[1]["retrieval_reid_lam08 (run 2)"]["mAP"])
@@ -348,8 +348,8 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
     tex = (folder / f"table{number}.tex").read_text()
     assert md.startswith(f"# {TITLES[number]}\n") and rf"\label{{tab:table{number}}}" in tex
     notes = "\n".join(line for line in md.splitlines() if line.startswith("- "))
-    assert f"profile `{params['profile']}`" in notes
-    train, prof = params["train"], params["profiling"]
+    assert f"profile `{params['name']}`" in notes
+    train, prof = params["train"], params["profile"]
     facts = {
         1: [f"C={train['C']}, l={train['layers']}, {train['height']}x{train['width']}, "
             f"{train['epochs']} epochs", f"C={prof['C']}, l={prof['layers']}, {prof['height']}x"

@@ -1,4 +1,5 @@
 """Train -> extract -> evaluate on a small synthetic benchmark, through the CLI."""
+import dataclasses
 import json
 
 import h5py
@@ -6,19 +7,21 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import kill_after_first_checkpoint, run_cli
 
+from autoreid.config import resolve
 from autoreid.errors import UserError
 from autoreid.evaluate.features import read_features
 from autoreid.models.build import load_model
-from autoreid.train.train import TrainConfig, train
-from conftest import kill_after_first_checkpoint, run_cli
+from autoreid.train.train import train
 
 
 @pytest.fixture(scope="module")
 def trained(market, tmp_path_factory):
     out = tmp_path_factory.mktemp("train")
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=2,
-                      milestones=(1,), embedding=16, dropout=0.1, lr=0.01)
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=2,
+        milestones=(1,), embedding=16, dropout=0.1, lr=0.01))
     train(str(market["manifest"]), "RETRIEVAL_REID_SEARCH_SPACE", str(out), cfg, torch.device("cpu"))
     return out
 
@@ -72,11 +75,11 @@ def test_train_resumes_after_being_killed(market, tmp_path):
             "--threads", "1"]
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4",
                         "K=2", "epochs=5", "embedding=16", "dropout=0.1"] for x in ("--set", s)]
-    run_cli(*args, "--out", tmp_path / "ref", *sets, check=True)
+    run_cli(*args, "--out-dir", tmp_path / "ref", *sets, check=True)
     out = tmp_path / "killed"
-    kill_after_first_checkpoint([*args, "--out", out, *sets], out)
+    kill_after_first_checkpoint([*args, "--out-dir", out, *sets], out)
     assert not (out / "model.pt").exists()
-    resumed = run_cli(*args, "--out", out, *sets, check=True)
+    resumed = run_cli(*args, "--out-dir", out, *sets, check=True)
     assert "resuming from" in resumed.stderr
     a = torch.load(tmp_path / "ref" / "model.pt", weights_only=True)["state_dict"]
     b = torch.load(out / "model.pt", weights_only=True)["state_dict"]
@@ -91,7 +94,7 @@ def test_checkpoint_of_other_inputs_is_not_resumed(market, tmp_path):
     genotype = tmp_path / "genotype.yaml"
     genotypes.save(genotypes.resolve("DARTS_V2"), genotype)
     args = ["train", "--manifest", market["manifest"], "--arch", genotype, "--device", "cpu",
-            "--threads", "1", "--out", tmp_path / "run"]
+            "--threads", "1", "--out-dir", tmp_path / "run"]
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4",
                         "K=2", "epochs=3", "embedding=16", "dropout=0.1"] for x in ("--set", s)]
     kill_after_first_checkpoint([*args, *sets], tmp_path / "run")
@@ -106,16 +109,16 @@ def test_checkpoint_of_other_inputs_is_not_resumed(market, tmp_path):
 def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
     """The retrieval loss over the whole training set (one fixed batch, no augmentation) is lower
     after a few epochs than at the seeded initialisation, and every layer has moved."""
+    import autoreid.train.train as module
     from autoreid.data.dataset import ImageSet
     from autoreid.data.manifest import read_manifest
-    from autoreid.models.build import build
     from autoreid.losses import objective_loss
+    from autoreid.models.build import build
 
-    import autoreid.train.train as module
-
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=6,
-                      milestones=(5,), embedding=16, dropout=0.0, lr=0.01, lam=0.7, margin=0.4,
-                      triplet_feature="g", betas=(0.8, 0.99), weight_decay=1e-4)
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=6,
+        milestones=(5,), embedding=16, dropout=0.0, lr=0.01, lam=0.7, margin=0.4,
+        triplet_feature="g", betas=(0.8, 0.99), weight_decay=1e-4))
     calls, real = [], module.objective_loss
 
     def spy(out, labels, objective, lam, margin, feature):
@@ -160,8 +163,9 @@ def test_the_pcb_setting_trains_with_its_own_loss(market, tmp_path):
     """`train.loss: softmax` (PCB as published) reaches the loss; the default is Lret."""
     import autoreid.train.train as module
 
-    cfg = TrainConfig(C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=1,
-                      milestones=(5,), embedding=16, head="pcb", loss="softmax")
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=1,
+        milestones=(5,), embedding=16, head="pcb", loss="softmax"))
     calls, real = [], module.objective_loss
 
     def spy(out, labels, objective, *args):
@@ -177,4 +181,4 @@ def test_the_pcb_setting_trains_with_its_own_loss(market, tmp_path):
     assert calls and set(calls) == {("softmax", 3)}  # softmax on each of the stripes' logits
     with pytest.raises(UserError, match="loss must be retrieval or softmax"):
         train(str(market["manifest"]), "DARTS_V2", str(tmp_path / "x"),
-              TrainConfig(C=4, layers=(1, 1, 1, 1), loss="hinge"), torch.device("cpu"))
+              dataclasses.replace(cfg, loss="hinge"), torch.device("cpu"))

@@ -33,22 +33,11 @@ def load(benchmark: str, raw: str | Path, out: str | Path, train_only: bool = Fa
     raise ValueError(benchmark)
 
 
-def synth(dataset: str, out: str | Path, values: dict) -> dict:
-    """Write the synthetic stand-in of `dataset` with the given config values."""
-    from autoreid.config import build
+def synth(dataset: str, out: str | Path, cfg) -> dict:
+    """Write the synthetic stand-in of `dataset` (its resolved `synth.<dataset>` config)."""
+    import importlib
 
-    if dataset == "market1501":
-        from autoreid.data.synth.market import SynthMarketConfig as Config
-        from autoreid.data.synth.market import write_market as write
-    elif dataset == "cuhk03":
-        from autoreid.data.synth.cuhk03 import SynthCUHK03Config as Config
-        from autoreid.data.synth.cuhk03 import write_cuhk03 as write
-    elif dataset == "msmt17":
-        from autoreid.data.synth.msmt17 import SynthMSMT17Config as Config
-        from autoreid.data.synth.msmt17 import write_msmt17 as write
-    elif dataset == "imagenet":
-        from autoreid.data.synth.imagenet import SynthImageNetConfig as Config
-        from autoreid.data.synth.imagenet import write_imagenet as write
-    else:
-        raise ValueError(dataset)
-    return write(out, build(Config, values, f"synth.{dataset}"))
+    module, writer = {"market1501": ("market", "write_market"), "cuhk03": ("cuhk03", "write_cuhk03"),
+                      "msmt17": ("msmt17", "write_msmt17"),
+                      "imagenet": ("imagenet", "write_imagenet")}[dataset]
+    return getattr(importlib.import_module(f"autoreid.data.synth.{module}"), writer)(out, cfg)

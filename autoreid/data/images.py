@@ -2,6 +2,8 @@
 crop) with parameters drawn in the main process; normalise whole batches."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from PIL import Image
@@ -23,6 +25,11 @@ def decode(source, height: int, width: int, name: str | None = None) -> np.ndarr
         raise UserError(f"{name}: image not found") from None
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise UserError(f"{name}: corrupt or unreadable image ({e})") from None
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    bad_images: str  # fail | skip: what a corrupt, truncated or missing image does to `prepare`
 
 
 def verify(records: list, policy: str, log) -> list:

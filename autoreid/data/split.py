@@ -2,13 +2,21 @@
 (seeded), into D_train and D_val. Written with the manifest's columns, split in {train, val}."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from autoreid.data.manifest import Record
 from autoreid.errors import UserError
 
 
-def search_split(train: list[Record], fraction: float = 0.5, seed: int = 0) -> list[Record]:
+@dataclass(frozen=True)
+class SplitConfig:
+    fraction: float  # share of the training images in D_train
+    seed: int
+
+
+def search_split(train: list[Record], fraction: float, seed: int) -> list[Record]:
     if not 0 < fraction < 1:
         raise UserError(f"split: fraction must be in (0, 1), got {fraction}")
     if len(train) < 2:

@@ -16,12 +16,21 @@ squared Euclidean distance without the query's own norm, a constant per row that
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from autoreid.errors import UserError
 
 BYTES_PER_ENTRY = 40  # scores, the cut mask and, at worst, every entry's key and position
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    metric: str  # euclidean | cosine
+    feature: str  # f (backbone) | g (embedding)
+    batch_size: int  # images per forward pass at extraction
 
 
 def _gallery_operands(g: torch.Tensor, metric: str):

@@ -14,9 +14,18 @@ come out one query chunk at a time, straight into the evaluator.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 from scipy import sparse
+
+
+@dataclass(frozen=True)
+class RerankConfig:
+    k1: int  # k-reciprocal neighbours
+    k2: int  # neighbours of the local query expansion
+    lam: float  # λ, weight of the original distance
 
 
 def _sq_dist(x: torch.Tensor, sq: torch.Tensor, rows: slice, cols: slice) -> torch.Tensor:

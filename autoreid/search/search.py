@@ -34,34 +34,34 @@ from autoreid.search.step import search_step
 
 @dataclass(frozen=True)
 class SearchConfig:
-    space: str = "reid"
-    objective: str = "retrieval"
-    C: int = 32
-    layers: tuple = (2, 2, 2, 2)
-    nodes: int = 4
-    height: int = 384
-    width: int = 128
-    pad: int = 10
-    P: int = 4
-    K: int = 4
-    epochs: int = 200
-    lr: float = 0.1
-    lr_min: float = 0.001
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    grad_clip: float = 5.0
-    alpha_lr: float = 0.02
-    alpha_milestones: tuple = (60, 150)
-    alpha_gamma: float = 0.1
-    alpha_weight_decay: float = 5e-4
-    alpha_betas: tuple = (0.5, 0.999)
-    margin: float = 0.3
-    lam: float = 0.5
-    embedding: int = 512
-    dropout: float = 0.5
-    triplet_feature: str = "f"
-    order: str = "first"
-    seed: int = 0
+    space: str
+    objective: str
+    C: int
+    layers: tuple[int, ...]
+    nodes: int
+    height: int
+    width: int
+    pad: int
+    P: int
+    K: int
+    epochs: int
+    lr: float
+    lr_min: float
+    momentum: float
+    weight_decay: float
+    grad_clip: float
+    alpha_lr: float
+    alpha_milestones: tuple[int, ...]
+    alpha_gamma: float
+    alpha_weight_decay: float
+    alpha_betas: tuple[float, float]
+    margin: float
+    lam: float
+    embedding: int
+    dropout: float
+    triplet_feature: str
+    order: str
+    seed: int
 
     def check(self) -> None:
         if self.space not in ("standard", "reid"):

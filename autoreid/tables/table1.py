@@ -53,11 +53,11 @@ def write(params: dict, out_stem: str) -> list[str]:
         df = build(params)
     except KeyError as e:
         raise UserError(f"table 1: a metrics or profile file lacks {e}") from None
-    prof = params["profiling"]
+    prof = params["profile"]
     train = params["train"]
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
     notes = [
-        f"profile `{params['profile']}`; ours: trained from scratch at C={train['C']}, "
+        f"profile `{params['name']}`; ours: trained from scratch at C={train['C']}, "
         f"l={train['layers']}, {train['height']}x{train['width']}, {train['epochs']} epochs; "
         "mAP and CMC in %.",
         f"Params (M) and FLOPs (G, multiply-adds) are counted at the paper's scale: C={prof['C']}, "

@@ -39,7 +39,7 @@ def build(params: dict) -> pd.DataFrame:
 
 def write(params: dict, out_stem: str) -> list[str]:
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
-    notes = [f"profile `{params['profile']}`; search: reid space, softmax objective, run "
+    notes = [f"profile `{params['name']}`; search: reid space, softmax objective, run "
              f"{params['table2']['run']}; trained from scratch on Market-1501; R1 and mAP in %.",
              "Params (M): of the network as trained here (backbone + head + classifier).",
              "`paper` columns: Table 2 of Quan et al. by position (search C16 l2222, C16 l3463, "

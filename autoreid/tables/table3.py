@@ -45,7 +45,7 @@ def write(params: dict, out_stem: str) -> list[str]:
     source = ("the synthetic ImageNet-layout folder" if params["datasets"]["imagenet"]["synthetic"]
               else "ImageNet")
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
-    notes = [f"profile `{params['profile']}`; ours: pre-trained on {source}, then trained on "
+    notes = [f"profile `{params['name']}`; ours: pre-trained on {source}, then trained on "
              f"Market-1501 (setting `{params['table3']['setting']}`); in %.",
              f"{note(selection)}; RK: k-reciprocal re-ranking, k1=20, k2=6, λ=0.3.",
              "Params (M) at the paper's scale (C=64, l=[2,2,2,2], 751 classes).",

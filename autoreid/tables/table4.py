@@ -63,7 +63,7 @@ def pcb_sizes(params: dict) -> list[tuple[str, float, float, float]]:
 def write(params: dict, out_stem: str) -> list[str]:
     sizes = pcb_sizes(params)
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
-    notes = [f"profile `{params['profile']}`; all trained from scratch on Market-1501; mAP and R1 "
+    notes = [f"profile `{params['name']}`; all trained from scratch on Market-1501; mAP and R1 "
              "in %. " + note(read_yaml(Paths(params["results"]).selection())) + ".",
              "PCB: last stride 1 (the stripes are cut from a 24x8 map at 384x128), 6 horizontal "
              "stripes, a 256-d reduction and a classifier per stripe, softmax on each stripe "

@@ -54,7 +54,7 @@ def write(params: dict, number: int, out_stem: str) -> list[str]:
     selection = read_yaml(Paths(params["results"]).selection())
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
     notes = [
-        f"profile `{params['profile']}`; ours: cells trained on each benchmark (setting "
+        f"profile `{params['name']}`; ours: cells trained on each benchmark (setting "
         f"`{setting}`); in %.",
         f"{note(selection)}.",
         "`paper` columns and quoted rows: Quan et al., ICCV 2019 (with ImageNet pre-training).",

@@ -35,29 +35,29 @@ from autoreid.runtime import (
 
 @dataclass(frozen=True)
 class TrainConfig:
-    C: int = 64
-    layers: tuple = (2, 2, 2, 2)
-    height: int = 384
-    width: int = 128
-    pad: int = 10
-    P: int = 8
-    K: int = 4
-    epochs: int = 240
-    lr: float = 0.0035
-    milestones: tuple = (80, 150)
-    gamma: float = 0.1
-    weight_decay: float = 5e-4
-    betas: tuple = (0.9, 0.999)
-    margin: float = 0.3
-    lam: float = 0.5
-    embedding: int = 512
-    dropout: float = 0.5
-    triplet_feature: str = "f"
-    head: str = "reid"
-    loss: str = "retrieval"  # retrieval: λ Ls + (1-λ) Lt; softmax: Ls (per stripe under PCB)
-    init: str = "none"  # none | imagenet: the backbone starts from `--init` weights
-    eval_every: int = 0  # score the query/gallery every n epochs (and at the end) for the curves
-    seed: int = 0
+    C: int
+    layers: tuple[int, ...]
+    height: int
+    width: int
+    pad: int
+    P: int
+    K: int
+    epochs: int
+    lr: float
+    milestones: tuple[int, ...]
+    gamma: float
+    weight_decay: float
+    betas: tuple[float, float]
+    margin: float
+    lam: float
+    embedding: int
+    dropout: float
+    triplet_feature: str
+    head: str
+    loss: str  # retrieval: λ Ls + (1-λ) Lt; softmax: Ls (per stripe under PCB)
+    init: str  # none | imagenet: the backbone starts from `--init` weights
+    eval_every: int  # score the query/gallery every n epochs (and at the end) for the curves
+    seed: int
 
 
 def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,

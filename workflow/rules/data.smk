@@ -25,7 +25,7 @@ rule synth:
     log:
         log_path("synth", "{dataset}"),
     shell:
-        "autoreid data synth --dataset {wildcards.dataset} --params {PARAMS} --out {output} "
+        "autoreid data synth --dataset {wildcards.dataset} --params {PARAMS} --out-dir {output} "
         "> {log} 2>&1"
 
 
@@ -49,7 +49,7 @@ rule prepare:
         log_path("prepare", "{benchmark}"),
     shell:
         "autoreid data prepare --benchmark {wildcards.benchmark} --raw {params.raw} "
-        "--out {params.out} {params.extra} --bad-images {params.bad_images} "
+        "--out-dir {params.out} {params.extra} --bad-images {params.bad_images} --params {PARAMS} "
         "> {log} 2>&1"
 
 
@@ -73,7 +73,7 @@ rule prepare_cuhk03:
         log_path("prepare", "cuhk03-{kind}"),
     shell:
         "autoreid data prepare --benchmark cuhk03-{wildcards.kind} --raw {params.raw} "
-        "--out {params.out} --bad-images {params.bad_images} > {log} 2>&1"
+        "--out-dir {params.out} --bad-images {params.bad_images} --params {PARAMS} > {log} 2>&1"
 
 
 rule pack:
@@ -89,6 +89,7 @@ rule pack:
         log_path("pack", "{benchmark}"),
     shell:
         "autoreid data pack --manifest {input} --out {output} --format {STORE} {params.size} "
+        "--params {PARAMS} "
         "> {log} 2>&1"
 
 

@@ -21,7 +21,7 @@ rule search:
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
     shell:
-        PLACE + "autoreid search --split {input.split} --out {params.out} --params {PARAMS} "
+        PLACE + "autoreid search --split {input.split} --out-dir {params.out} --params {PARAMS} "
         "--variant {wildcards.variant} --run {wildcards.run} {params.store} " + RUNTIME +
         " > {log} 2>&1"
 

@@ -39,7 +39,7 @@ rule table:
         "autoreid tables --params {PARAMS} --table {wildcards.number} > {log} 2>&1"
 
 
-rule figure_curves:
+rule figures_curves:
     input:
         [P.train(SEARCH_BENCHMARK, config["table3"]["setting"], a) + "/log.csv" for a in SELECTED],
     output:
@@ -47,21 +47,24 @@ rule figure_curves:
     params:
         labels=" ".join(SELECTED),
     resources:
-        **size("figure_curves"),
+        **size("figures_curves"),
     log:
         log_path("figures", "curves"),
     shell:
-        "autoreid figure curves --logs {input} --labels {params.labels} --out {output} > {log} 2>&1"
+        "autoreid figures curves --logs {input} --labels {params.labels} --out {output} > {log} 2>&1"
 
 
-rule figure_ranked:
+rule figures_ranked:
     input:
         P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
         P.figure("ranked.png"),
+    params:
+        param_keys=["figures"],
+        values=values(["figures"]),
     resources:
-        **size("figure_ranked"),
+        **size("figures_ranked"),
     log:
         log_path("figures", "ranked"),
     shell:
-        "autoreid figure ranked --features {input} --out {output} > {log} 2>&1"
+        "autoreid figures ranked --features {input} --params {PARAMS} --out {output} > {log} 2>&1"

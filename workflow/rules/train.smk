@@ -42,7 +42,7 @@ rule pretrain:
         log_path("pretrain", "{setting}", "{arch}"),
     shell:
         PRETRAIN + " --data {params.data} --arch {params.arch} --name {wildcards.arch} "
-        "--setting {wildcards.setting} --params {PARAMS} --out {params.out} " + RUNTIME +
+        "--setting {wildcards.setting} --params {PARAMS} --out-dir {params.out} " + RUNTIME +
         " > {log} 2>&1"
 
 
@@ -71,7 +71,7 @@ rule train:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
     shell:
         PLACE + "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
-        "--out {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
+        "--out-dir {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
         "{params.init} " +
         RUNTIME + " > {log} 2>&1"
 
@@ -113,7 +113,7 @@ rule extract_pixels:
         log_path("extract", "{benchmark}", "pixels"),
     shell:
         "autoreid extract --manifest {input.manifest} --pixels {params.size} {params.store} "
-        "--out {output} > {log} 2>&1"
+        "--params {PARAMS} --out {output} > {log} 2>&1"
 
 
 rule evaluate:
@@ -138,8 +138,8 @@ rule evaluate_rerank:
     output:
         "{path}/metrics_rerank.json",
     params:
-        param_keys=["evaluate.metric"],
-        values=values(["evaluate.metric"]),
+        param_keys=["evaluate.metric", "rerank"],
+        values=values(["evaluate.metric", "rerank"]),
     resources:
         **size("evaluate_rerank"),
     log:
@@ -158,8 +158,8 @@ rule profile:
         head="reid|pcb",
     params:
         arch=arch_arg,
-        param_keys=["profiling"],
-        values=values(["profiling"]),
+        param_keys=["profile"],
+        values=values(["profile"]),
     resources:
         **size("profile"),
     log:

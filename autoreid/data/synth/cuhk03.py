@@ -30,14 +30,14 @@ KINDS = ("labeled", "detected")
 
 @dataclass(frozen=True)
 class SynthCUHK03Config:
-    pairs: int = 5
-    train_ids: int = 40
-    test_ids: int = 30
-    images_per_view: tuple[int, int] = (2, 5)
-    height: int = 128
-    width: int = 64
-    difficulty: float = 1.0
-    seed: int = 0
+    pairs: int
+    train_ids: int
+    test_ids: int
+    images_per_view: tuple[int, int]
+    height: int
+    width: int
+    difficulty: float
+    seed: int
 
     def check(self) -> None:
         lo, hi = self.images_per_view

@@ -18,10 +18,10 @@ KINDS = ("stripes", "checks", "rings", "blobs", "triangles", "dots", "waves", "n
 
 @dataclass(frozen=True)
 class SynthImageNetConfig:
-    classes: int = 10
-    images_per_class: int = 40
-    size: int = 64
-    seed: int = 0
+    classes: int
+    images_per_class: int
+    size: int
+    seed: int
 
     def check(self) -> None:
         if not 2 <= self.classes <= 1000 or self.images_per_class < 1 or self.size < 8:

@@ -23,17 +23,17 @@ MARKET_DIR = "Market-1501-v15.09.15"
 
 @dataclass(frozen=True)
 class SynthMarketConfig:
-    train_ids: int = 64
-    test_ids: int = 64
-    cameras: int = 6
-    cameras_per_id: tuple[int, int] = (2, 4)
-    images_per_camera: tuple[int, int] = (2, 3)
-    distractors: int = 40
-    junk: int = 20
-    height: int = 128
-    width: int = 64
-    difficulty: float = 1.0
-    seed: int = 0
+    train_ids: int
+    test_ids: int
+    cameras: int
+    cameras_per_id: tuple[int, int]
+    images_per_camera: tuple[int, int]
+    distractors: int
+    junk: int
+    height: int
+    width: int
+    difficulty: float
+    seed: int
 
     def check(self) -> None:
         lo, hi = self.cameras_per_id

@@ -23,16 +23,16 @@ TIMES = ("morning", "noon", "afternoon")
 
 @dataclass(frozen=True)
 class SynthMSMT17Config:
-    train_ids: int = 40
-    test_ids: int = 40
-    cameras: int = 15
-    cameras_per_id: tuple[int, int] = (2, 4)
-    images_per_camera: tuple[int, int] = (2, 3)
-    val_fraction: float = 0.2
-    height: int = 128
-    width: int = 64
-    difficulty: float = 1.0
-    seed: int = 0
+    train_ids: int
+    test_ids: int
+    cameras: int
+    cameras_per_id: tuple[int, int]
+    images_per_camera: tuple[int, int]
+    val_fraction: float
+    height: int
+    width: int
+    difficulty: float
+    seed: int
 
     def check(self) -> None:
         lo, hi = self.cameras_per_id
