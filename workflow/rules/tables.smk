@@ -56,7 +56,7 @@ rule figure_curves:
 
 rule figure_ranked:
     input:
-        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
+        P.extract(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
         P.figure("ranked.png"),
     resources:
