@@ -50,6 +50,8 @@ def test_paper_profile_plans_without_data(tmp_path):
     assert counts["train"] == 17 + 16 + 13
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
     assert "results/paper/train/msmt17/imagenet/AutoReID/model.pt" in proc.stdout
+    assert "results/paper/extract/msmt17/imagenet/AutoReID/features.h5" in proc.stdout
+    assert "results/paper/extract/market1501/pixels/features.h5" in proc.stdout
     assert "results/paper/pretrain/imagenet/AutoReID/weights.pt" in proc.stdout
     for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
         assert f"{name} not found at data/{name}" in proc.stderr
@@ -118,6 +120,14 @@ def test_slice_runs_for_real(slice_run):
     assert genotype.exists() and genotype.with_name("cells.png").exists()
     for stage in ("search", "train"):
         assert list((slice_run / "results/slice" / stage).rglob("config.yaml"))
+    # one word per stage: extract/ holds the features, evaluate/ their scores at the same path
+    results = slice_run / "results/slice"
+    for path in ("market1501/scratch/resnet18", "market1501/pixels"):
+        assert (results / "extract" / path / "features.h5").exists()
+        assert (results / "extract" / path / "features.config.yaml").exists()
+        assert (results / "evaluate" / path / "metrics.json").exists()
+    assert not list((results / "evaluate").rglob("features*"))
+    assert not list((results / "extract").rglob("metrics*"))
 
 
 def test_second_run_has_nothing_to_do(slice_run):

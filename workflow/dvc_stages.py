@@ -58,14 +58,11 @@ def snakemake_jobs(configfile: str | None = None, target: str = "tables") -> lis
                      "keys": list(j.params.get("param_keys", []) or [])} for j in jobs]
 
 
-def stage_name(job: dict, results: str) -> str:
-    """rule-wildcard-wildcard... (a path wildcard loses the results/<profile>/<stage>/ prefix)."""
+def stage_name(job: dict) -> str:
+    """rule-wildcard-wildcard... (a `/` of a path wildcard, like any other punctuation, is `_`)."""
     parts = [job["rule"]]
     for value in job["wildcards"].values():
-        value = str(value)
-        if value.startswith(results + "/"):
-            value = value[len(results) + 1:].split("/", 1)[-1]
-        parts.append(re.sub(r"[^A-Za-z0-9_]+", "_", value))
+        parts.append(re.sub(r"[^A-Za-z0-9_]+", "_", str(value)))
     return "-".join(parts)
 
 
@@ -100,8 +97,8 @@ def dvc_yaml(configfile: str | None = None, target: str = "tables") -> str:
     from autoreid.config import load_params
 
     params_file = os.path.relpath(configfile, Path.cwd()) if configfile else "params/default.yaml"
-    results = load_params(params_file)["results"]
-    named = sorted(((stage_name(j, results), j) for j in snakemake_jobs(configfile, target)),
+    load_params(params_file)  # checked here first, as before Snakemake reads it
+    named = sorted(((stage_name(j), j) for j in snakemake_jobs(configfile, target)),
                    key=lambda pair: pair[0])
     stages = {name: stage(j, params_file) for name, j in named}
     header = ("# GENERATED from the Snakefile by `python workflow/dvc_stages.py` — do not edit.\n"

@@ -1,24 +1,4 @@
-# Selection of "Auto-ReID" and "Baseline", and the paper's tables from their metrics.
-
-
-rule select:
-    input:  # rule `published` reads nothing: the released cells need no search
-        [] if config["select"]["rule"] == "published" else
-        [P.evaluate(SEARCH_BENCHMARK, config["table1"]["setting"], r.arch) + "/metrics.json"
-         for r in TABLE1_ROWS if parse_searched(r.arch)],
-    output:
-        [P.selected(name) for name in SELECTED],
-        [P.selected(name).replace(".yaml", ".png") for name in SELECTED],
-        selection=P.selection(),
-    params:
-        param_keys=["select", "table1"],
-        values=values(["select", "table1"]),
-    resources:
-        **size("select"),
-    log:
-        log_path("select", "select"),
-    shell:
-        "autoreid select --params {PARAMS} > {log} 2>&1"
+# The paper's tables from the metrics, and its figures (training curves, ranked lists).
 
 
 rule table:
@@ -56,7 +36,7 @@ rule figures_curves:
 
 rule figures_ranked:
     input:
-        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
+        P.extract(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
         P.figure("ranked.png"),
     params:

@@ -82,7 +82,7 @@ rule extract:
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
         manifest=P.manifest("{benchmark}"),
     output:
-        P.evaluate("{benchmark}", "{setting}", "{arch}") + "/features.h5",
+        P.extract("{benchmark}", "{setting}", "{arch}") + "/features.h5",
     params:
         store=store_arg,
         param_keys=["amp", "evaluate.feature", "evaluate.batch_size"],
@@ -116,34 +116,36 @@ rule extract_pixels:
         "--params {PARAMS} --out {output} > {log} 2>&1"
 
 
+# evaluate scores the features of extract/<path> into evaluate/<path>: <path> is
+# <benchmark>/<setting>/<arch> (Paths.extract, Paths.evaluate) or <benchmark>/pixels (Paths.pixels).
 rule evaluate:
     input:
-        "{path}/features.h5",
+        R + "/extract/{path}/features.h5",
     output:
-        "{path}/metrics.json",
+        R + "/evaluate/{path}/metrics.json",
     params:
         param_keys=["evaluate.metric"],
         values=values(["evaluate.metric"]),
     resources:
         **size("evaluate"),
     log:
-        "{path}/evaluate.log",
+        R + "/evaluate/{path}/evaluate.log",
     shell:
         "autoreid evaluate --features {input} --out {output} --params {PARAMS} > {log} 2>&1"
 
 
 rule evaluate_rerank:
     input:
-        "{path}/features.h5",
+        R + "/extract/{path}/features.h5",
     output:
-        "{path}/metrics_rerank.json",
+        R + "/evaluate/{path}/metrics_rerank.json",
     params:
         param_keys=["evaluate.metric", "rerank"],
         values=values(["evaluate.metric", "rerank"]),
     resources:
         **size("evaluate_rerank"),
     log:
-        "{path}/evaluate_rerank.log",
+        R + "/evaluate/{path}/evaluate_rerank.log",
     shell:
         "autoreid evaluate --features {input} --out {output} --params {PARAMS} --rerank "
         "> {log} 2>&1"
