@@ -222,7 +222,7 @@ def cmd_pretrain(a) -> None:
 
 
 def cmd_extract(a) -> None:
-    from autoreid.evaluate import features
+    from autoreid import extract as features
 
     ev = resolve(a, "evaluate")
     rt, device = _setup(a)
@@ -259,7 +259,7 @@ def cmd_extract(a) -> None:
 def cmd_evaluate(a) -> None:
     import numpy as np
 
-    from autoreid.evaluate.features import read_features
+    from autoreid.extract import read_features
     from autoreid.evaluate.metrics import evaluate
     from autoreid.io import write_json
 

@@ -63,7 +63,7 @@ def curves(logs: list[str], labels: list[str], out: str) -> None:
 def ranked(features: str, out: str, queries: int = 4, top: int = 10) -> None:
     from PIL import Image
 
-    from autoreid.evaluate.features import read_features
+    from autoreid.extract import read_features
 
     sets = read_features(features)
     q, g = sets["query"], sets["gallery"]

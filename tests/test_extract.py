@@ -7,7 +7,7 @@ import torch
 
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
-from autoreid.evaluate.features import embed, extract, read_features
+from autoreid.extract import embed, extract, read_features
 from autoreid.models.build import arch_spec, build
 
 
@@ -111,7 +111,7 @@ def test_features_files_that_break_the_contract_name_the_file_and_the_problem(tm
 def test_features_round_trip_in_the_contract_types(tmp_path):
     import h5py
 
-    from autoreid.evaluate.features import FeatureSet, write_features
+    from autoreid.extract import FeatureSet, write_features
 
     ints = np.array([3, 4], np.int32)
     sets = {"query": FeatureSet(np.arange(6).reshape(2, 3) / 7, ints, ints - 3, ["q/é.jpg", "q/2.jpg"]),
@@ -131,7 +131,7 @@ def test_features_round_trip_in_the_contract_types(tmp_path):
 
 def test_pixels_are_the_normalised_images_flattened(market):
     from autoreid.data.images import normalize
-    from autoreid.evaluate.features import pixels
+    from autoreid.extract import pixels
 
     rows = [r for r in read_manifest(market["manifest"]) if r.split == "query"]
     images = ImageSet(rows, 16, 8)
@@ -158,7 +158,7 @@ def test_extract_reads_the_image_store_when_given(market, tmp_path):
 
     from autoreid.data.manifest import write_manifest
     from autoreid.data.store import pack
-    from autoreid.evaluate.features import pixels
+    from autoreid.extract import pixels
 
     rows = [r for r in read_manifest(market["manifest"]) if r.split in ("query", "gallery")]
     copies = []

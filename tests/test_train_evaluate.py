@@ -11,7 +11,7 @@ from conftest import kill_after_first_checkpoint, run_cli
 
 from autoreid.config import resolve
 from autoreid.errors import UserError
-from autoreid.evaluate.features import read_features
+from autoreid.extract import read_features
 from autoreid.models.build import load_model
 from autoreid.train.train import train
 

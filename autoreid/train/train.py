@@ -166,7 +166,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
 def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, feature,
               precision) -> dict:
     """mAP and rank-1 on the query/gallery split, for the training curves."""
-    from autoreid.evaluate.features import embed
+    from autoreid.extract import embed
     from autoreid.evaluate.metrics import evaluate
 
     records = read_manifest(manifest)
