@@ -464,7 +464,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("extract", help="features of the query and gallery -> features.h5")
     s.add_argument("--manifest", required=True, help="manifest.csv (its query and gallery)")
     s.add_argument("--out", required=True, help="features .h5 to write")
-    s.add_argument("--checkpoint", help="model.pt from `autoreid train` (default: none; required without --pixels)")
+    s.add_argument("--checkpoint", help="model.pt from `autoreid train` (default: none; required "
+                   "without --pixels)")
     s.add_argument("--pixels", action="store_true", help="raw pixels instead of a network")
     _keyed(s, "--feature", key="evaluate.feature", choices=["f", "g"],
            help="backbone feature f or embedding g")

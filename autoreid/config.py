@@ -63,6 +63,9 @@ def validate(params: Any, source: str = "params") -> dict:
         raise UserError(f"{source}: {where}: {e.message}")
     if params["amp"] is False:  # `amp: off` unquoted (as `dvc exp run -S` rewrites it) is YAML's false
         params["amp"] = "off"
+    from autoreid.config_checks import check
+
+    check(params, source)
     return params
 
 

@@ -7,10 +7,10 @@ import re
 from dataclasses import dataclass
 
 from autoreid.config import merged
+from autoreid.config_checks import SELECTED  # chosen from the Table 1 searches by `select.rule`
 from autoreid.errors import UserError
 
 SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
-SELECTED = ("AutoReID", "Baseline")  # chosen from the Table 1 searches by `select.rule`
 SEARCHED = re.compile(r"^(?P<variant>[A-Za-z0-9_]+)-run(?P<run>[0-9]+)$")
 LABELS = {
     "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",

@@ -124,7 +124,7 @@ def slice_params(results: str = "results/slice") -> dict:
     import yaml
 
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
-    params.update(profile=Path(results).name, results=results)
+    params.update(name=Path(results).name, results=results)
     for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
         params["datasets"][name]["raw"] = f"{results}/raw/{name}"
     params["synth"]["market1501"].update(train_ids=8, test_ids=6, cameras=3, cameras_per_id=[2, 3],

@@ -94,6 +94,13 @@ BAD = [  # (where, key, value or None to delete it, what the one line names)
     ("pretrain", "lr_decay", None, "pretrain: 'lr_decay' is a required property"),
     ("pretrain", "scale", [0.5], "pretrain.scale: [0.5] is too short"),
     ("train", "dropout", "half", "train.dropout: 'half' is not of type"),
+    ("rerank", "k1", 0, "rerank.k1: 0 is less than the minimum of 1"),
+    ("profile", "layers", [2, 2, 2], "profile.layers: [2, 2, 2] is too short"),
+    # what the schema cannot say (autoreid/config_checks.py)
+    ("table3", "setting", "nope", "table3.setting: 'nope' is not an entry of train_settings"),
+    ("table2", "searches", ["nope"], "table2.searches.0: 'nope' is not an entry of search_variants"),
+    ("table4", "archs", ["NOPE_V9"], "table4.archs.0: 'NOPE_V9' is not a known architecture"),
+    ("synth.market1501", "cameras_per_id", [2, 9], "synth.market1501.cameras_per_id: [2, 9] must"),
 ]
 
 

@@ -20,7 +20,8 @@ def test_checkpoint_with_code_is_refused_and_not_run(market, tmp_path):
     for args in (["extract", "--manifest", market["manifest"], "--checkpoint", evil, "--out",
                   tmp_path / "f.h5"],
                  ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--init", evil,
-                  "--out-dir", tmp_path / "t", "--set", "init=imagenet", "--set", "C=4"]):
+                  "--out-dir", tmp_path / "t", "--set", "init=imagenet", "--set", "C=4",
+                  "--set", "P=4"]):
         proc = run_cli(*args)
         assert_user_error(proc, "model.pt")
     assert not marker.exists()

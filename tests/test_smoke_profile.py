@@ -9,7 +9,7 @@ from test_workflow import jobs, snakemake
 # What smoke.yaml may change, and why. Everything else -- the shapes (C, layers, image sizes), the
 # variants, settings, tables, selection rule, amp, losses and schedules -- is the paper's.
 WORK_KEYS = {
-    "profile", "results",                   # its own name and results folder
+    "name", "results",                      # its own name and results folder
     "threads", "workers", "resources",      # sized to a 2-core CPU, not to the experiment
     "datasets", "synth",                    # synthetic stand-ins for the real datasets
     "pretrain.epochs", "pretrain.batch_size",

@@ -1,6 +1,7 @@
 """The search split (Alg. 1, §4.2): the official training set split by image, at random and
 seeded, into D_train and D_val."""
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -40,26 +41,30 @@ def test_tiny_and_bad_inputs():
     assert sorted(r.split for r in two) == ["train", "val"]  # each half gets at least one image
     for fraction in (0.0, 1.0, -0.5):
         with pytest.raises(UserError, match="fraction"):
-            search_split(TRAIN, fraction)
+            search_split(TRAIN, fraction, 0)
     with pytest.raises(UserError, match="at least 2"):
-        search_split(TRAIN[:1], 0.5)
+        search_split(TRAIN[:1], 0.5, 0)
 
 
-def test_defaults_are_half_and_seed_0():
-    assert search_split(TRAIN) == search_split(TRAIN, 0.5, 0)
-    assert Counter(r.split for r in search_split(TRAIN))["train"] == 60
+def test_the_profiles_split_half_and_half_with_seed_0():
+    from autoreid.config import resolve
+
+    for profile in ("default", "paper", "smoke"):
+        cfg = resolve("split", Path(__file__).resolve().parents[1] / "params" / f"{profile}.yaml")
+        assert (cfg.fraction, cfg.seed) == (0.5, 0)
+    assert Counter(r.split for r in search_split(TRAIN, 0.5, 0))["train"] == 60
 
 
 def test_extreme_fractions_keep_one_image_on_each_side():
     twenty = TRAIN[:20]
-    assert Counter(r.split for r in search_split(twenty, 0.01))["train"] == 1
-    assert Counter(r.split for r in search_split(twenty, 0.99))["val"] == 1
+    assert Counter(r.split for r in search_split(twenty, 0.01, 0))["train"] == 1
+    assert Counter(r.split for r in search_split(twenty, 0.99, 0))["val"] == 1
 
 
 def test_error_messages():
     with pytest.raises(UserError) as e:
-        search_split(TRAIN[:1], 0.5)
+        search_split(TRAIN[:1], 0.5, 0)
     assert str(e.value) == "split: need at least 2 training images"
     with pytest.raises(UserError) as e:
-        search_split(TRAIN, 1.5)
+        search_split(TRAIN, 1.5, 0)
     assert str(e.value) == "split: fraction must be in (0, 1), got 1.5"

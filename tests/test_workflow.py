@@ -37,7 +37,7 @@ def test_default_profile_plans_table1(tmp_path):
     assert counts["synth"] == 4 and counts["pack"] == 4
     assert counts["prepare"] == 2 and counts["prepare_cuhk03"] == 2  # Market, MSMT17; CUHK03 x2
     assert counts["table"] == 6 and counts["select"] == 1
-    assert counts["figure_curves"] == 1 and counts["figure_ranked"] == 1
+    assert counts["figures_curves"] == 1 and counts["figures_ranked"] == 1
 
 
 def test_paper_profile_plans_without_data(tmp_path):
@@ -68,7 +68,7 @@ def test_paper_profile_plans_tables_3_to_6_on_the_released_cells_without_search(
 
 
 def test_partial_params_file_is_refused(tmp_path):
-    (tmp_path / "p.yaml").write_text("profile: mine\n")
+    (tmp_path / "p.yaml").write_text("name: mine\n")
     proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
     assert proc.returncode != 0
     assert "p.yaml: (top level): 'results' is a required property" in proc.stdout + proc.stderr

@@ -113,7 +113,13 @@ def main() -> int:
     ap.add_argument("--out", help="write here instead of standard output")
     ap.add_argument("--target", default="tables", help="Snakemake target (default: tables)")
     a = ap.parse_args()
-    text = dvc_yaml(a.configfile, a.target)
+    from autoreid.errors import UserError
+
+    try:
+        text = dvc_yaml(a.configfile, a.target)
+    except UserError as e:
+        print(f"dvc_stages: error: {e}", file=sys.stderr)
+        return 1
     if a.check:
         current = Path("dvc.yaml").read_text() if Path("dvc.yaml").exists() else ""
         if current != text:

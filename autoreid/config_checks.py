@@ -1,0 +1,54 @@
+"""What the params schema cannot say: names that refer to other entries (a table's search variants,
+train settings and architectures) and ranges that relate two keys. `config.validate` runs these
+after the schema, so a bad reference is refused at `snakemake -n` with one line naming the key."""
+from __future__ import annotations
+
+from autoreid.errors import UserError
+
+SELECTED = ("AutoReID", "Baseline")  # chosen by `select` (autoreid.experiments.SELECTED)
+RESNETS = ("resnet18", "resnet34", "resnet50")
+
+
+def check(params: dict, source: str) -> None:
+    _references(params, source)
+    _ranges(params, source)
+
+
+def _entry(params: dict, source: str, key: str, value: str, group: str) -> None:
+    if value not in params[group]:
+        raise UserError(f"{source}: {key}: {value!r} is not an entry of {group} "
+                        f"(have: {', '.join(params[group])})")
+
+
+def _references(params: dict, source: str) -> None:
+    from autoreid.space.genotypes import PUBLISHED
+
+    t1, t2 = params["table1"], params["table2"]
+    for i, variant in enumerate(t1["variants"]):
+        _entry(params, source, f"table1.variants.{i}", variant, "search_variants")
+    for i, variant in enumerate(t2["searches"]):
+        _entry(params, source, f"table2.searches.{i}", variant, "search_variants")
+    for i, setting in enumerate(t2["settings"]):
+        _entry(params, source, f"table2.settings.{i}", setting, "train_settings")
+    for table in ("table1", "table3", "table4", "table5", "table6"):
+        _entry(params, source, f"{table}.setting", params[table]["setting"], "train_settings")
+    for key, names, allowed in (("table1.published", t1["published"], tuple(PUBLISHED)),
+                                ("table4.archs", params["table4"]["archs"],
+                                 (*PUBLISHED, *SELECTED, *RESNETS))):
+        for i, name in enumerate(names):
+            if name not in allowed:
+                raise UserError(f"{source}: {key}.{i}: {name!r} is not a known architecture "
+                                f"(have: {', '.join(allowed)})")
+
+
+def _ranges(params: dict, source: str) -> None:
+    for name, synth in params["synth"].items():
+        lo_hi = [("cameras_per_id", 2, synth.get("cameras")), ("images_per_camera", 2, None),
+                 ("images_per_view", 2, 5)]
+        for key, least, most in lo_hi:
+            if key in synth:
+                lo, hi = synth[key]
+                if not (least <= lo <= hi and (most is None or hi <= most)):
+                    bound = f" <= {most}" if most is not None else ""
+                    raise UserError(f"{source}: synth.{name}.{key}: {synth[key]} must satisfy "
+                                    f"{least} <= min <= max{bound}")
