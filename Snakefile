@@ -6,6 +6,7 @@
 import os
 
 configfile: os.path.join(workflow.basedir, "params", "default.yaml")
+report: "workflow/report/workflow.rst"   # snakemake tables --report report.html
 
 
 include: "workflow/rules/common.smk"

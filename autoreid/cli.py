@@ -278,12 +278,23 @@ def cmd_evaluate(a) -> None:
         distance = k_reciprocal(qf, gf, rk.k1, rk.k2, rk.lam)
     m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
                  distance=distance)
+    metrics = {k: m[k] for k in METRICS}
+    details = {k: v for k, v in m.items() if k not in METRICS} | {"features": str(a.features)}
     if a.rerank:
-        m["rerank"] = {"k1": rk.k1, "k2": rk.k2, "lambda": rk.lam}
-    m["features"] = str(a.features)
-    write_json(a.out, m)
+        details["rerank"] = {"k1": rk.k1, "k2": rk.k2, "lambda": rk.lam}
+    write_json(details_path(a.out), details)  # what DVC compares is metrics alone
+    write_json(a.out, metrics)
     print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
           f"R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  -> {a.out}")
+
+
+METRICS = ("mAP", "mINP", "rank1", "rank5", "rank10")  # metrics.json; the rest goes beside it
+
+
+def details_path(out: str) -> Path:
+    """Beside metrics.json: its CMC curve, query/gallery counts, distance and features file."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}.details.json")
 
 
 def cmd_profile(a) -> None:
@@ -314,7 +325,12 @@ def cmd_select(a) -> None:
 def cmd_figures(a) -> None:
     from autoreid import figures
 
-    if a.kind == "curves":
+    if a.kind == "sweep":
+        from autoreid import sweep
+
+        pts = sweep.points(sweep.experiments(), a.param, a.metric)
+        print(sweep.draw(pts, a.param, a.metric, a.out))
+    elif a.kind == "curves":
         labels = a.labels or [Path(p).parent.name for p in a.logs]
         if len(labels) != len(a.logs):
             raise UserError("figures curves: --labels must name every --logs file")
@@ -503,7 +519,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="JSON file to write (default: print only)")
     s.set_defaults(func=cmd_profile)
 
-    figures = sub.add_parser("figures", help="training curves from logs, or ranked lists from features")
+    figures = sub.add_parser("figures", help="training curves from logs, ranked lists from features, "
+                             "a sweep from DVC experiments")
     fsub = figures.add_subparsers(dest="kind", required=True, metavar="<figure>")
     s = fsub.add_parser("curves", help="loss and mAP per epoch of some runs")
     s.add_argument("--logs", nargs="+", required=True, help="per-epoch log.csv files")
@@ -516,6 +533,15 @@ def parser() -> argparse.ArgumentParser:
     _keyed(s, "--top", key="figures.top", type=int, help="matches shown per query")
     s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg)")
     _params(s, "`figures` section", overrides=False)
+    s.set_defaults(func=cmd_figures)
+    s = fsub.add_parser("sweep", help="a metric against a swept params key, over the DVC "
+                        "experiments here (a table beside the figure)")
+    s.add_argument("--param", required=True, metavar="[FILE:]KEY",
+                   help="the swept key, e.g. params/default.yaml:search_variants.retrieval_reid.lam")
+    s.add_argument("--metric", required=True, metavar="[FILE:]KEY",
+                   help="e.g. results/tiny/tables/table1.json:Retrieval + ReID Search Space.best mAP")
+    s.add_argument("--out", required=True, help="image to write (.png/.pdf/.svg); the table goes "
+                   "beside it as .md")
     s.set_defaults(func=cmd_figures)
 
     s = sub.add_parser("select", help='choose "Auto-ReID" and "Baseline" among the searched runs')
@@ -599,8 +625,18 @@ def record(a, path: Path) -> None:
     save_config(path.parent, config, name=path.name)
 
 
+def _logging() -> None:
+    """One timestamped line per event on stderr (the per-epoch lines of autoreid.live)."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, datefmt="%Y-%m-%d %H:%M:%S",
+                        format="%(asctime)s %(message)s")
+    logging.getLogger("dvclive").setLevel(logging.WARNING)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _logging()
     try:
         args.func(args)
         path = provenance(args)

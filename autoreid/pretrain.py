@@ -26,7 +26,9 @@ from autoreid.data.imagefolder import load_imagefolder
 from autoreid.data.resized_crop import ResizedCrop
 from autoreid.devices import describe
 from autoreid.errors import UserError
-from autoreid.io import atomic_path, save_config, write_csv
+from autoreid.io import atomic_path, save_config
+from autoreid.live import epoch_end
+from autoreid.live import save as save_epochs
 from autoreid.models.build import arch_spec, build_backbone
 from autoreid.runtime import (
     Progress,
@@ -141,6 +143,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         raise UserError(f"{data_dir}: {len(data)} images, fewer than one batch of {cfg.batch_size}")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
     progress = Progress(f"pretrain {spec.name}", cfg.epochs, start, len(batches))
+    started = time.time()
     with StopRequest("pretrain") as stop:
         for epoch in range(start, cfg.epochs):
             t0 = time.time()
@@ -176,18 +179,23 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                 digests = gathered
             if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
                 raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
+            seconds = time.time() - t0
             rows.append({"epoch": epoch + 1, "loss": sums["loss"] / len(batches),
                          "train_acc": sums["correct"] / sums["seen"], "lr": sched.get_last_lr()[0],
-                         "seconds": round(time.time() - t0, 3), "ranks": world,
+                         "seconds": round(seconds, 3),
+                         "images_per_s": round(sums["seen"] * world / max(seconds, 1e-9), 1),
+                         "ranks": world,
                          "digests": " ".join(f"{d:.10g}" for d in digests)})
             sched.step()
             checkpoint(epoch + 1, 0, None)
+            if rank == 0:
+                epoch_end(out, "pretrain", rows, cfg.epochs, started, start)
             if world > 1:
                 dist.barrier()
             if _any_rank(stop.requested, world, device) and epoch + 1 < cfg.epochs:
                 stop.stop(ckpt_path, f"after epoch {epoch + 1}")
     if rank == 0:
-        write_csv(out / "log.csv", rows)
+        save_epochs(out, rows)
         with atomic_path(out / "weights.pt") as tmp:
             torch.save({"spec": {**spec.to_dict(), "num_classes": 0}, "classes": classes,
                         "backbone": model.backbone.state_dict(), "config": config}, tmp)

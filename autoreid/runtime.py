@@ -139,7 +139,8 @@ def _hms(seconds: float) -> str:
 
 
 class Progress:
-    """Progress lines with throughput and ETA, at most every `every` seconds and at epoch ends."""
+    """Progress lines within an epoch, with throughput and ETA, at most every `every` seconds
+    (each epoch's own line, when it ends, comes from autoreid.live)."""
 
     def __init__(self, name: str, epochs: int, start_epoch: int, steps: int, every: float = 10.0):
         self.name, self.epochs, self.steps, self.every = name, epochs, steps, every
@@ -152,7 +153,7 @@ class Progress:
         self.done_steps += 1
         self.images += images
         now = time.time()
-        if now - self.last >= self.every or step + 1 == self.steps:
+        if now - self.last >= self.every and step + 1 < self.steps:  # epochs end in autoreid.live
             self.last = now
             elapsed = now - self.t0
             remaining = (self.epochs - self.start_epoch) * self.steps - self.done_steps

@@ -3,6 +3,7 @@ runs a slice: repro, a second repro doing nothing, an experiment with `-S`, para
 and outputs built by Snakemake recognised by DVC (`dvc commit`)."""
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -14,8 +15,8 @@ from conftest import ROOT, slice_params
 GENERATOR = [sys.executable, str(ROOT / "workflow" / "dvc_stages.py")]
 
 
-def run(cmd, cwd, timeout=600, check=True):
-    env = dict(os.environ, PYTHONWARNINGS="ignore")
+def run(cmd, cwd, timeout=600, check=True, env=None):
+    env = dict(os.environ, PYTHONWARNINGS="ignore", **(env or {}))
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
     if check and proc.returncode != 0:
         raise AssertionError(f"{' '.join(map(str, cmd))}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -45,11 +46,55 @@ def test_stages_match_the_snakemake_jobs():
 
 
 def test_stale_file_is_detected(tmp_path):
-    text = (ROOT / "dvc.yaml").read_text().replace("/model.pt", "/weights_renamed.pt", 1)
-    (tmp_path / "dvc.yaml").write_text(text)
-    proc = run(GENERATOR + ["--check", "--configfile", str(ROOT / "params" / "default.yaml")],
-               tmp_path, check=False)
-    assert proc.returncode == 1 and "stale" in proc.stderr
+    import shutil
+
+    for name in ("dvc.yaml", ".gitignore", "pipelines"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp_path / name)
+    paper = tmp_path / "pipelines" / "paper" / "dvc.yaml"
+    paper.write_text(paper.read_text().replace("/model.pt", "/weights_renamed.pt", 1))
+    proc = run(GENERATOR + ["--check", "--root", tmp_path], tmp_path, check=False)
+    assert proc.returncode == 1 and "stale: pipelines/paper/dvc.yaml:" in proc.stderr
+
+
+def _outputs(pipeline: dict):
+    for name, s in pipeline["stages"].items():
+        for key in ("outs", "metrics", "plots"):
+            for o in s.get(key, []):
+                path, opts = (o, {}) if isinstance(o, str) else next(iter(o.items()))
+                yield name, path, opts.get("cache", True)
+
+
+def test_every_declared_output_is_kept_by_git_or_the_dvc_cache():
+    """An output the DVC cache does not keep (`cache: false`) must not be git-ignored, in every
+    profile's pipeline; and the one list in autoreid/storage.py decides which is which."""
+    from autoreid.storage import kept_in
+
+    for pipeline in [ROOT / "dvc.yaml", *sorted((ROOT / "pipelines").glob("*/dvc.yaml"))]:
+        outputs = list(_outputs(yaml.safe_load(pipeline.read_text())))
+        assert len(outputs) > 100, pipeline
+        uncached = [path for _, path, cache in outputs if not cache]
+        proc = subprocess.run(["git", "check-ignore", "--no-index", "--stdin"], cwd=ROOT,
+                              input="\n".join(uncached), capture_output=True, text=True)
+        assert proc.stdout.split() == [], f"{pipeline}: git-ignored but not cached"
+        results = uncached[0].split("/")[0] + "/" + uncached[0].split("/")[1]
+        assert all((kept_in(path, results) == "cache") == cache for _, path, cache in outputs)
+        assert any(path.endswith("alphas.json") for path in uncached)
+        assert all(cache for _, path, cache in outputs if path.endswith((".pt", ".h5")))
+
+
+def test_stage_names_have_one_scheme_and_snakemake_is_the_pinned_one():
+    from importlib.metadata import version
+
+    sys.path.insert(0, str(ROOT / "workflow"))
+    from dvc_stages import SNAKEMAKE
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    assert all(re.fullmatch(r"[a-z_0-9]+(-[A-Za-z0-9_]+)*", name) for name in stages)
+    assert "evaluate-market1501-scratch-resnet18" in stages
+    assert "train-market1501-scratch-resnet18" in stages
+    # the generator reads Snakemake's DAG through its API: an upgrade must be a decision
+    assert version("snakemake") == SNAKEMAKE
+    assert f'"snakemake=={SNAKEMAKE}"' in (ROOT / "pyproject.toml").read_text()
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +137,11 @@ def test_repro_experiment_and_diffs(repo):
     metrics = json.loads(run(["dvc", "metrics", "diff", "--json"], repo).stdout)
     moved = metrics[target]
     assert moved["mAP"]["old"] != moved["mAP"]["new"]
+    assert set(moved) <= {"mAP", "mINP", "rank1", "rank5", "rank10"}  # metrics only, no counts
+    shown = run(["dvc", "exp", "show", "--only-changed", "--no-pager"], repo,
+                env={"COLUMNS": "1000"}).stdout
+    assert "train.lam" in shown and "mAP" in shown
+    assert max(map(len, shown.splitlines())) <= 160, shown
 
 
 def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
@@ -106,6 +156,32 @@ def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
     plan = run(["snakemake", "-s", str(ROOT / "Snakefile"), "-n", target, "--configfile",
                 "params/slice.yaml"], repo)
     assert "Nothing to be done" in plan.stdout + plan.stderr
+
+
+def test_a_two_point_lambda_sweep_queued_and_compared(repo):
+    """`dvc exp run --queue -S` for two values of train.lam, `dvc queue start`, then one table and
+    one figure of mAP against λ (`autoreid figures sweep`)."""
+    import time
+
+    repo, target = repo
+    run(["git", "checkout", "-q", "--", "."], repo)
+    for lam in (0.2, 0.8):
+        run(["dvc", "exp", "run", "--queue", "-S", f"params/slice.yaml:train.lam={lam}"], repo)
+    run(["dvc", "queue", "start", "--jobs", "1"], repo)
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        time.sleep(3)
+    assert "Failed" not in status, status
+    proc = run([sys.executable, "-m", "autoreid.cli", "figures", "sweep", "--param",
+                "params/slice.yaml:train.lam", "--metric", f"{target}:mAP", "--out", "lam.png"],
+               repo)
+    assert (repo / "lam.png").read_bytes()[:4] == b"\x89PNG"
+    rows = [line for line in (repo / "lam.md").read_text().splitlines()[2:]]
+    lams = [float(line.split("|")[1]) for line in rows]
+    assert {0.2, 0.8} <= set(lams) and lams == sorted(lams), proc.stdout
 
 
 @pytest.mark.parametrize("name", ["default.yaml", "paper.yaml"])

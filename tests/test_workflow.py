@@ -130,6 +130,23 @@ def test_slice_runs_for_real(slice_run):
     assert not list((results / "extract").rglob("metrics*"))
 
 
+def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_run):
+    proc = snakemake("tables", "--configfile", slice_run / "slice.yaml", "--report",
+                     slice_run / "report.html", cwd=slice_run)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    html = (slice_run / "report.html").read_text()
+    for name in [f"table{n}.csv" for n in range(1, 7)] + ["curves.png", "ranked.png",
+                                                          "AutoReID.png", "Baseline.png"]:
+        assert name in html, name
+    for caption in ("Table 1 of the paper", "Training curves of Auto-ReID", "Ranked lists of",
+                    "selection rule"):
+        assert caption in html, caption
+    benchmarks = sorted((slice_run / "results/slice/benchmarks").rglob("*.tsv"))
+    assert {p.relative_to(slice_run / "results/slice/benchmarks").parts[0] for p in benchmarks} == {
+        "search", "train", "pretrain", "extract", "evaluate", "evaluate_rerank"}
+    assert benchmarks[0].read_text().split("\t")[:3] == ["s", "h:m:s", "max_rss"]
+
+
 def test_second_run_has_nothing_to_do(slice_run):
     proc = snakemake("-n", "tables", "--configfile", slice_run / "slice.yaml", cwd=slice_run)
     assert proc.returncode == 0

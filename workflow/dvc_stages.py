@@ -1,14 +1,16 @@
 """dvc.yaml from the Snakemake DAG: the Snakefile is the one source of truth for the pipeline.
 
-Every Snakemake job becomes one DVC stage with the same command, the same inputs (deps) and the
-same outputs; the params keys a stage reads come from its rule's `params.param_keys`. Small outputs
-(metrics, tables, genotypes, figures, logs) are `cache: false` (kept in git, so `dvc metrics diff`
-and `dvc exp` see them); models, features, image stores and data go to the DVC cache. Metrics
-files are declared as `metrics`, per-epoch logs as `plots`.
+Every Snakemake job becomes one DVC stage, named rule-wildcard-wildcard... (a path wildcard's
+folders are wildcards too), with the same command, the same inputs (deps) and the same outputs;
+the params keys a stage reads come from its rule's `params.param_keys`. Where each output is kept
+(`cache: false`, in git, or the DVC cache) is decided by autoreid/storage.py, which also writes
+.gitignore's exceptions. Metrics files are declared as `metrics`, per-epoch logs as `plots`.
+Each profile has its own pipeline: params/default.yaml (tiny) the root dvc.yaml, every other
+params/<name>.yaml pipelines/<name>/dvc.yaml (`dvc repro pipelines/paper/dvc.yaml`).
 
-    python workflow/dvc_stages.py > dvc.yaml                  # the default (tiny) profile
-    python workflow/dvc_stages.py --configfile params/x.yaml  # another profile
-    python workflow/dvc_stages.py --check                     # exit 1 if dvc.yaml is stale
+    python workflow/dvc_stages.py --write                     # every pipeline and .gitignore
+    python workflow/dvc_stages.py --check                     # exit 1 if any of them is stale
+    python workflow/dvc_stages.py --configfile params/x.yaml  # one profile's, on standard output
 """
 from __future__ import annotations
 
@@ -23,8 +25,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-CACHED = (".pt", ".h5", "manifest.csv", "split.csv")  # big or binary: into the DVC cache
-METRICS = re.compile(r"(^|/)metrics(_rerank)?\.json$")
+sys.path.insert(0, str(ROOT))
+from autoreid.storage import kept_in, with_block  # noqa: E402
+
+SNAKEMAKE = "9.27.1"  # the Snakemake whose DAG API this reads (pinned in pyproject.toml)
+PROFILES = ("default", "paper", "smoke")  # params/<name>.yaml, each with a pipeline of its own
+METRICS = re.compile(r"(^|/)(metrics(_rerank)?|tables/table\d)\.json$")  # declared `metrics`
 PLOTS = {"train": ("epoch", "loss"), "search": ("epoch", "loss_w"), "pretrain": ("epoch", "loss")}
 
 
@@ -59,31 +65,38 @@ def snakemake_jobs(configfile: str | None = None, target: str = "tables") -> lis
 
 
 def stage_name(job: dict) -> str:
-    """rule-wildcard-wildcard... (a `/` of a path wildcard, like any other punctuation, is `_`)."""
+    """rule-wildcard-wildcard...: a path wildcard's folders are wildcards of their own, other
+    punctuation becomes `_`."""
     parts = [job["rule"]]
     for value in job["wildcards"].values():
-        parts.append(re.sub(r"[^A-Za-z0-9_]+", "_", str(value)))
+        parts += [re.sub(r"[^A-Za-z0-9_]+", "_", part) for part in str(value).split("/")]
     return "-".join(parts)
 
 
-def stage(job: dict, params_file: str) -> dict:
+def pipeline_path(profile: str) -> str:
+    return "dvc.yaml" if profile == "default" else f"pipelines/{profile}/dvc.yaml"
+
+
+def stage(job: dict, params_file: str, results: str, wdir: str | None) -> dict:
     cmd = " ".join(job["cmd"].split())
     log_dirs = sorted({os.path.dirname(p) for p in job["log"]})
     if log_dirs:  # Snakemake makes the log folders; under DVC the command does
         cmd = f"mkdir -p {' '.join(log_dirs)} && {cmd}"
     out: dict = {"cmd": cmd}
+    if wdir:  # a pipeline below the root runs, and names its paths, from the root
+        out["wdir"] = wdir
     if job["deps"]:
         out["deps"] = job["deps"]
     if job["keys"]:
         out["params"] = [{params_file: job["keys"]}]
     outs, metrics, plots = [], [], []
     for path in job["outs"]:
-        if METRICS.search(path):
+        if METRICS.search(path) and kept_in(path, results) == "git":
             metrics.append({path: {"cache": False}})
-        elif path.endswith("log.csv") and job["rule"] in PLOTS:
+        elif path.endswith("log.csv") and job["rule"] in PLOTS and kept_in(path, results) == "git":
             x, y = PLOTS[job["rule"]]
             plots.append({path: {"cache": False, "x": x, "y": y}})
-        elif path.endswith(CACHED) or job["rule"] in ("synth", "prepare_images"):
+        elif kept_in(path, results) == "cache":
             outs.append(path)
         else:
             outs.append({path: {"cache": False}})
@@ -93,41 +106,75 @@ def stage(job: dict, params_file: str) -> dict:
     return out
 
 
-def dvc_yaml(configfile: str | None = None, target: str = "tables") -> str:
+def dvc_yaml(configfile: str | None = None, target: str = "tables", wdir: str | None = None) -> str:
     from autoreid.config import load_params
 
     params_file = os.path.relpath(configfile, Path.cwd()) if configfile else "params/default.yaml"
-    load_params(params_file)  # checked here first, as before Snakemake reads it
+    results = load_params(params_file)["results"]  # checked here first, as Snakemake would
     named = sorted(((stage_name(j), j) for j in snakemake_jobs(configfile, target)),
                    key=lambda pair: pair[0])
-    stages = {name: stage(j, params_file) for name, j in named}
+    if len(dict(named)) != len(named):
+        raise SystemExit("two Snakemake jobs would make one DVC stage name")
+    stages = {name: stage(j, params_file, results, wdir) for name, j in named}
     header = ("# GENERATED from the Snakefile by `python workflow/dvc_stages.py` — do not edit.\n"
               "# One stage per Snakemake job: same command, inputs and outputs.\n")
     return header + yaml.safe_dump({"stages": stages}, sort_keys=False, width=1000)
 
 
+def expected(root: Path) -> dict[str, str]:
+    """Every generated file under `root`: each profile's pipeline (read from this checkout's
+    Snakefile and params), and root's .gitignore with its generated block."""
+    os.chdir(ROOT)
+    out = {pipeline_path(p): dvc_yaml(f"params/{p}.yaml" if p != "default" else None,
+                                      wdir=None if p == "default" else "../..")
+           for p in PROFILES}
+    gitignore = root / ".gitignore"
+    out[".gitignore"] = with_block(gitignore.read_text() if gitignore.exists() else "")
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--configfile", help="params file (default: params/default.yaml)")
-    ap.add_argument("--check", action="store_true", help="compare with the committed dvc.yaml")
-    ap.add_argument("--out", help="write here instead of standard output")
+    ap.add_argument("--write", action="store_true", help="write every profile's pipeline and "
+                    ".gitignore's generated block")
+    ap.add_argument("--check", action="store_true", help="exit 1 if any of those is stale")
+    ap.add_argument("--out", help="write here instead of standard output (one profile)")
     ap.add_argument("--target", default="tables", help="Snakemake target (default: tables)")
+    ap.add_argument("--root", default=str(ROOT), help="where --write and --check find the "
+                    "generated files (default: this checkout)")
     a = ap.parse_args()
+    root = Path(a.root).resolve()
+    from importlib.metadata import version
+
     from autoreid.errors import UserError
 
+    if version("snakemake") != SNAKEMAKE:
+        print(f"dvc_stages: error: written against Snakemake {SNAKEMAKE}'s DAG API, found "
+              f"{version('snakemake')} (pip install -c constraints.txt)", file=sys.stderr)
+        return 1
     try:
-        text = dvc_yaml(a.configfile, a.target)
+        if a.write or a.check:
+            files = expected(root)
+        else:
+            text = dvc_yaml(a.configfile, a.target)
     except UserError as e:
         print(f"dvc_stages: error: {e}", file=sys.stderr)
         return 1
     if a.check:
-        current = Path("dvc.yaml").read_text() if Path("dvc.yaml").exists() else ""
-        if current != text:
-            print("dvc.yaml is stale: regenerate it with `python workflow/dvc_stages.py > dvc.yaml`",
-                  file=sys.stderr)
+        stale = [p for p, text in files.items()
+                 if not (root / p).exists() or (root / p).read_text() != text]
+        if stale:
+            print(f"stale: {', '.join(stale)}: regenerate with `python workflow/dvc_stages.py "
+                  "--write`", file=sys.stderr)
             return 1
         return 0
-    if a.out:
+    if a.write:
+        for path, text in files.items():
+            (root / path).parent.mkdir(parents=True, exist_ok=True)
+            (root / path).write_text(text)
+        print(f"wrote {', '.join(files)}")
+    elif a.out:
         Path(a.out).write_text(text)
     else:
         sys.stdout.write(text)

@@ -25,7 +25,9 @@ from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
-from autoreid.io import save_config, write_csv, write_json
+from autoreid.io import save_config, write_json
+from autoreid.live import epoch_end
+from autoreid.live import save as save_epochs
 from autoreid.models.build import ArchSpec, ReIDNet, build
 from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
                               log, save_checkpoint)
@@ -141,6 +143,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                 for s, half in halves.items()}
     steps = min(len(samplers["train"]), len(samplers["val"]))
     progress = Progress("search", cfg.epochs, start, steps)
+    started = time.time()
     with StopRequest("search") as stop:
         for epoch in range(start, cfg.epochs):
             t0 = time.time()
@@ -171,13 +174,16 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                 if stop.requested and step + 1 < steps:
                     checkpoint(epoch, step + 1, sums)
                     stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+            seconds = time.time() - t0
             rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
                          "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
-                         "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(time.time() - t0, 3)})
+                         "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(seconds, 3),
+                         "images_per_s": round(steps * 2 * cfg.P * cfg.K / max(seconds, 1e-9), 1)})
             w_sched.step()
             a_sched.step()
             history.append({"epoch": epoch + 1, **alpha_weights(model)})
             checkpoint(epoch + 1, 0, None)
+            epoch_end(out, "search", rows, cfg.epochs, started, start)
             if stop.requested and epoch + 1 < cfg.epochs:
                 stop.stop(ckpt_path, f"after epoch {epoch + 1}")
 
@@ -186,7 +192,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
               "alpha_normal": sn.alpha_normal.detach().cpu().tolist(),
               "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
     write_json(out / "alpha_history.json", {"ops": list(sn.op_names), "epochs": history})
-    write_csv(out / "log.csv", rows)
+    save_epochs(out, rows)
     write_json(out / "alphas.json", result)
     ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
     return result

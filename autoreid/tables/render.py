@@ -1,11 +1,15 @@
-"""Write one table as Markdown (tabulate), LaTeX (booktabs) and CSV, atomically."""
+"""Write one table as Markdown (tabulate), LaTeX (booktabs) and CSV, and its summary metrics
+as JSON (what `dvc exp show` compares: ours, not the quoted rows), atomically."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
 
-from autoreid.io import write_text
+from autoreid.io import write_json, write_text
+
+RUN = re.compile(r"^(?P<name>.+) \(run (?P<run>\d+)\)$")
 
 
 def _fmt(v) -> str:
@@ -43,9 +47,33 @@ def to_markdown(df: pd.DataFrame, title: str, notes: list[str]) -> str:
     return "\n".join([f"# {title}", "", body, "", *[f"- {n}" for n in notes], ""])
 
 
+def summary(df: pd.DataFrame) -> dict:
+    """{row: {metric: value}} for our rows (not the quoted ones, nor the paper's columns), mAP and
+    R1 in %; the runs of one algorithm ("X (run n)") become X's mean and best."""
+    label = df.columns[0]
+    columns = [c for c in df.columns
+               if re.search(r"(^|\s)(mAP|R1)$", c) and not c.startswith("paper")]
+    out, runs = {}, {}
+    for _, row in df.iterrows():
+        if "(quoted)" in str(row[label]):
+            continue
+        values = {c: round(float(row[c]), 2) for c in columns if pd.notna(row[c])}
+        match = RUN.match(str(row[label]))
+        if match:
+            runs.setdefault(match["name"], []).append(values)
+        elif values:
+            out[str(row[label])] = values
+    for name, rows in runs.items():
+        out[name] = {f"{how} {c}": round(f([r[c] for r in rows if c in r]), 2)
+                     for c in columns for how, f in (("mean", lambda v: sum(v) / len(v)),
+                                                     ("best", max)) if any(c in r for r in rows)}
+    return out
+
+
 def write_table(df: pd.DataFrame, stem: str | Path, title: str, notes: list[str], label: str) -> list[str]:
     stem = str(stem)
     write_text(stem + ".md", to_markdown(df, title, notes))
     write_text(stem + ".tex", to_latex(df, title + ". " + " ".join(notes), label))
     write_text(stem + ".csv", df.to_csv(index=False))
-    return [stem + ext for ext in (".md", ".tex", ".csv")]
+    write_json(stem + ".json", summary(df))
+    return [stem + ext for ext in (".md", ".tex", ".csv", ".json")]

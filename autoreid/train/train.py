@@ -17,7 +17,9 @@ from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
-from autoreid.io import save_config, write_csv, write_json
+from autoreid.io import save_config, write_json
+from autoreid.live import epoch_end
+from autoreid.live import save as save_epochs
 from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.models.weights import load_pretrained
@@ -118,6 +120,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
 
     sampler = PKSampler(data.labels, cfg.P, cfg.K, torch.Generator())
     progress = Progress(f"train {spec.name}", cfg.epochs, start, len(sampler))
+    started = time.time()
     with StopRequest("train") as stop:
         for epoch in range(start, cfg.epochs):
             t0 = time.time()
@@ -142,8 +145,11 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
                 if stop.requested and step + 1 < len(sampler):
                     checkpoint(epoch, step + 1, total)
                     stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+            seconds = time.time() - t0
             row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
-                   "seconds": round(time.time() - t0, 3), "mAP": "", "rank1": ""}
+                   "seconds": round(seconds, 3),
+                   "images_per_s": round(len(sampler) * cfg.P * cfg.K / max(seconds, 1e-9), 1),
+                   "mAP": "", "rank1": ""}
             if cfg.eval_every and ((epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs):
                 row.update(_validate(model, manifest, cfg, device, store, workers, eval_feature,
                                      precision))
@@ -151,9 +157,10 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
             rows.append(row)
             sched.step()
             checkpoint(epoch + 1, 0, 0.0)
+            epoch_end(out, f"train {spec.name}", rows, cfg.epochs, started, start)
             if stop.requested and epoch + 1 < cfg.epochs:
                 stop.stop(ckpt_path, f"after epoch {epoch + 1}")
-    write_csv(out / "log.csv", rows)
+    save_epochs(out, rows)
     save_model(out / "model.pt", model.cpu(), spec, {"config": config})
     write_json(out / "summary.json", {
         "name": spec.name, "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 4),

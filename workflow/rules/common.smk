@@ -92,9 +92,14 @@ def log_path(stage, *parts):
     return os.path.join(R, "logs", stage, *parts) + ".log"
 
 
+def benchmark_path(stage, *parts):
+    """Snakemake's record of a job's time and memory (docs/slurm.md: sizing `resources`)."""
+    return os.path.join(R, "benchmarks", stage, *parts) + ".tsv"
+
+
 TABLE1_ROWS = table1_rows(config)
 TABLES = (1, 2, 3, 4, 5, 6)
-TABLE_FILES = [P.table(n, ext) for n in TABLES for ext in ("md", "tex", "csv")]
+TABLE_FILES = [P.table(n, ext) for n in TABLES for ext in ("md", "tex", "csv", "json")]
 FIGURES = [P.figure("curves.png"), P.figure("ranked.png")] + [
     P.selected(name).replace(".yaml", ".png") for name in SELECTED]
 

@@ -9,6 +9,7 @@ rule search:
         alphas=P.search("{benchmark}", "{variant}", "{run}") + "/alphas.json",
         history=P.search("{benchmark}", "{variant}", "{run}") + "/alpha_history.json",
         log=P.search("{benchmark}", "{variant}", "{run}") + "/log.csv",
+        live=P.search("{benchmark}", "{variant}", "{run}") + "/live/metrics.json",
     params:
         out=lambda w, output: os.path.dirname(output.alphas),
         store=store_arg,
@@ -20,6 +21,8 @@ rule search:
         **size("search"),
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
+    benchmark:
+        benchmark_path("search", "{benchmark}", "{variant}", "run{run}")
     shell:
         PLACE + "autoreid search --split {input.split} --out-dir {params.out} --params {PARAMS} "
         "--variant {wildcards.variant} --run {wildcards.run} {params.store} " + RUNTIME +

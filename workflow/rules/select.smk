@@ -8,7 +8,8 @@ rule select:
          for r in TABLE1_ROWS if parse_searched(r.arch)],
     output:
         [P.selected(name) for name in SELECTED],
-        [P.selected(name).replace(".yaml", ".png") for name in SELECTED],
+        [report(P.selected(name).replace(".yaml", ".png"), caption="../report/cells.rst",
+                category="Selected cells", labels={"cells": name}) for name in SELECTED],
         selection=P.selection(),
     params:
         param_keys=["select", "table1"],

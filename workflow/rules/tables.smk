@@ -7,7 +7,9 @@ rule table:
         cells=lambda w: [P.derive(SEARCH_BENCHMARK, *parse_searched(r.arch)) + "/cells.png"
                          for r in TABLE1_ROWS if parse_searched(r.arch) and w.number == "1"],
     output:
-        [P.table("{number}", ext) for ext in ("md", "tex", "csv")],
+        [P.table("{number}", ext) for ext in ("md", "tex", "json")],
+        report(P.table("{number}", "csv"), caption="../report/table.rst", category="Tables",
+               labels={"table": "Table {number}"}),
     params:
         param_keys=lambda w: [f"table{w.number}"],
         values=lambda w: values([f"table{w.number}"]),
@@ -23,7 +25,8 @@ rule figures_curves:
     input:
         [P.train(SEARCH_BENCHMARK, config["table3"]["setting"], a) + "/log.csv" for a in SELECTED],
     output:
-        P.figure("curves.png"),
+        report(P.figure("curves.png"), caption="../report/curves.rst", category="Figures",
+               labels={"figure": "training curves"}),
     params:
         labels=" ".join(SELECTED),
     resources:
@@ -38,7 +41,8 @@ rule figures_ranked:
     input:
         P.extract(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
-        P.figure("ranked.png"),
+        report(P.figure("ranked.png"), caption="../report/ranked.rst", category="Figures",
+               labels={"figure": "ranked lists"}),
     params:
         param_keys=["figures"],
         values=values(["figures"]),

@@ -27,10 +27,12 @@ rule pretrain:
         unpack(genotype_input),
         imagenet_input,
     output:
-        P.pretrain("{setting}", "{arch}") + "/weights.pt",
+        weights=P.pretrain("{setting}", "{arch}") + "/weights.pt",
+        log=P.pretrain("{setting}", "{arch}") + "/log.csv",
+        live=P.pretrain("{setting}", "{arch}") + "/live/metrics.json",
     params:
         arch=arch_arg,
-        out=lambda w, output: os.path.dirname(output[0]),
+        out=lambda w, output: os.path.dirname(output.weights),
         data=config["datasets"]["imagenet"]["raw"],
         param_keys=lambda w: ["amp", "pretrain", "train", f"train_settings.{w.setting}"],
         values=lambda w: values(["amp", "pretrain", "train", f"train_settings.{w.setting}"]),
@@ -40,6 +42,8 @@ rule pretrain:
         **size("pretrain"),
     log:
         log_path("pretrain", "{setting}", "{arch}"),
+    benchmark:
+        benchmark_path("pretrain", "{setting}", "{arch}")
     shell:
         PRETRAIN + " --data {params.data} --arch {params.arch} --name {wildcards.arch} "
         "--setting {wildcards.setting} --params {PARAMS} --out-dir {params.out} " + RUNTIME +
@@ -56,6 +60,7 @@ rule train:
         model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
         log=P.train("{benchmark}", "{setting}", "{arch}") + "/log.csv",
         summary=P.train("{benchmark}", "{setting}", "{arch}") + "/summary.json",
+        live=P.train("{benchmark}", "{setting}", "{arch}") + "/live/metrics.json",
     params:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
@@ -69,6 +74,8 @@ rule train:
         **size("train"),
     log:
         log_path("train", "{benchmark}", "{setting}", "{arch}"),
+    benchmark:
+        benchmark_path("train", "{benchmark}", "{setting}", "{arch}")
     shell:
         PLACE + "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
         "--out-dir {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
@@ -93,6 +100,8 @@ rule extract:
         **size("extract"),
     log:
         log_path("extract", "{benchmark}", "{setting}", "{arch}"),
+    benchmark:
+        benchmark_path("extract", "{benchmark}", "{setting}", "{arch}")
     shell:
         PLACE + "autoreid extract --manifest {input.manifest} --checkpoint {input.model} --out {output} "
         "--params {PARAMS} {params.store} " + RUNTIME + " > {log} 2>&1"
@@ -111,6 +120,8 @@ rule extract_pixels:
         **size("extract_pixels"),
     log:
         log_path("extract", "{benchmark}", "pixels"),
+    benchmark:
+        benchmark_path("extract", "{benchmark}", "pixels")
     shell:
         "autoreid extract --manifest {input.manifest} --pixels {params.size} {params.store} "
         "--params {PARAMS} --out {output} > {log} 2>&1"
@@ -122,7 +133,8 @@ rule evaluate:
     input:
         R + "/extract/{path}/features.h5",
     output:
-        R + "/evaluate/{path}/metrics.json",
+        metrics=R + "/evaluate/{path}/metrics.json",
+        details=R + "/evaluate/{path}/metrics.details.json",
     params:
         param_keys=["evaluate.metric"],
         values=values(["evaluate.metric"]),
@@ -130,15 +142,18 @@ rule evaluate:
         **size("evaluate"),
     log:
         R + "/evaluate/{path}/evaluate.log",
+    benchmark:
+        R + "/benchmarks/evaluate/{path}.tsv"
     shell:
-        "autoreid evaluate --features {input} --out {output} --params {PARAMS} > {log} 2>&1"
+        "autoreid evaluate --features {input} --out {output.metrics} --params {PARAMS} > {log} 2>&1"
 
 
 rule evaluate_rerank:
     input:
         R + "/extract/{path}/features.h5",
     output:
-        R + "/evaluate/{path}/metrics_rerank.json",
+        metrics=R + "/evaluate/{path}/metrics_rerank.json",
+        details=R + "/evaluate/{path}/metrics_rerank.details.json",
     params:
         param_keys=["evaluate.metric", "rerank"],
         values=values(["evaluate.metric", "rerank"]),
@@ -146,8 +161,10 @@ rule evaluate_rerank:
         **size("evaluate_rerank"),
     log:
         R + "/evaluate/{path}/evaluate_rerank.log",
+    benchmark:
+        R + "/benchmarks/evaluate_rerank/{path}.tsv"
     shell:
-        "autoreid evaluate --features {input} --out {output} --params {PARAMS} --rerank "
+        "autoreid evaluate --features {input} --out {output.metrics} --params {PARAMS} --rerank "
         "> {log} 2>&1"
 
 

@@ -1,0 +1,51 @@
+"""Per-epoch metrics a researcher can follow while a search, training or pre-training runs: as
+each epoch ends, `log.csv` is rewritten with every epoch so far, DVCLive's folder `live/` beside it
+gets the same numbers (`dvc plots show` draws them during the run; its `metrics.json` holds the
+last epoch's, which `dvc exp show` lists), and the console gets one timestamped line."""
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from autoreid.io import write_csv
+
+LOGGER = logging.getLogger("autoreid")
+SHOWN = ("loss", "loss_w", "loss_alpha", "lr", "images_per_s", "mAP", "rank1", "train_acc")
+
+
+def epoch_end(out: Path, stage: str, rows: list[dict], epochs: int, started: float,
+              first_epoch: int) -> None:
+    """Record the epoch that `rows[-1]` describes. `started`: when this process began its first
+    epoch, `first_epoch`: how many epochs were done before it (a resumed run), for the ETA."""
+    save(out, rows)
+    row, done = rows[-1], rows[-1]["epoch"]
+    per_epoch = (time.time() - started) / max(1, done - first_epoch)
+    values = "  ".join(f"{k} {row[k]:.4g}" for k in SHOWN
+                       if isinstance(row.get(k), (int, float)) and not isinstance(row[k], bool))
+    LOGGER.info("[%s] epoch %d/%d  %s  ETA %s", stage, done, epochs, values,
+                _hms(per_epoch * (epochs - done)))
+
+
+def save(out: Path, rows: list[dict]) -> None:
+    """log.csv and the DVCLive folder `live/` from every epoch so far."""
+    write_csv(out / "log.csv", rows)
+    write_live(out / "live", rows)
+
+
+def write_live(folder: Path, rows: list[dict]) -> None:
+    """DVCLive's folder, rebuilt from every epoch so far (a resumed run repeats no step)."""
+    from dvclive import Live
+
+    with Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None) as live:
+        for row in rows:
+            live.step = row["epoch"]
+            for key, value in row.items():
+                if key != "epoch" and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    live.log_metric(key, value)
+        live.make_summary()
+
+
+def _hms(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
