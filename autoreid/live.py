@@ -11,6 +11,7 @@ from pathlib import Path
 from autoreid.io import write_csv
 
 LOGGER = logging.getLogger("autoreid")
+NOT_LIVE = ("epoch", "seconds", "ranks")  # in log.csv only (images_per_s says the speed)
 SHOWN = ("loss", "loss_w", "loss_alpha", "lr", "images_per_s", "mAP", "rank1", "train_acc")
 
 
@@ -34,16 +35,25 @@ def save(out: Path, rows: list[dict]) -> None:
 
 
 def write_live(folder: Path, rows: list[dict]) -> None:
-    """DVCLive's folder, rebuilt from every epoch so far (a resumed run repeats no step)."""
-    from dvclive import Live
+    """DVCLive's folder, rebuilt from every epoch so far (a resumed run repeats no step). DVCLive
+    writes files only: the pipeline declares them, so it is kept away from the repository (left to
+    itself it opens the DVC repo, fails in a git repo without commits, and runs `dvc init` in a
+    git checkout that has no DVC)."""
+    import dvclive.live as dvclive
 
-    with Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None) as live:
-        for row in rows:
-            live.step = row["epoch"]
-            for key, value in row.items():
-                if key != "epoch" and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    live.log_metric(key, value)
-        live.make_summary()
+    find_repo = dvclive.get_dvc_repo
+    dvclive.get_dvc_repo = lambda: None
+    try:
+        with dvclive.Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None) as live:
+            for row in rows:
+                live.step = row["epoch"]
+                for key, value in row.items():
+                    if key not in NOT_LIVE and isinstance(value, (int, float)) and not isinstance(
+                            value, bool):
+                        live.log_metric(key, value)
+            live.make_summary()
+    finally:
+        dvclive.get_dvc_repo = find_repo
 
 
 def _hms(seconds: float) -> str:

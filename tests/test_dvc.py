@@ -138,9 +138,26 @@ def test_repro_experiment_and_diffs(repo):
     moved = metrics[target]
     assert moved["mAP"]["old"] != moved["mAP"]["new"]
     assert set(moved) <= {"mAP", "mINP", "rank1", "rank5", "rank10"}  # metrics only, no counts
-    shown = run(["dvc", "exp", "show", "--only-changed", "--no-pager"], repo,
+
+
+def test_exp_show_after_a_lambda_change_fits_in_160_columns(tmp_path):
+    """A slice (one retrieval search) under `dvc repro`, `dvc exp run -S` with a new λ, then
+    `dvc exp show --only-changed`: the λ and the search's DVCLive metrics, at most 160 wide."""
+    params = slice_params()
+    (tmp_path / "params").mkdir()
+    (tmp_path / "params" / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    target = "results/slice/search/market1501/retrieval_reid/run1/alphas.json"
+    run(GENERATOR + ["--configfile", "params/slice.yaml", "--target", target, "--out", "dvc.yaml"],
+        tmp_path)
+    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "ci@example.com"],
+                ["git", "config", "user.name", "ci"], ["dvc", "init", "-q"],
+                ["dvc", "config", "core.analytics", "false"], ["dvc", "repro"], ["git", "add", "-A"],
+                ["git", "commit", "-qm", "baseline"],
+                ["dvc", "exp", "run", "-S", "params/slice.yaml:search_variants.retrieval_reid.lam=0.9"]):
+        run(cmd, tmp_path)
+    shown = run(["dvc", "exp", "show", "--only-changed", "--no-pager"], tmp_path,
                 env={"COLUMNS": "1000"}).stdout
-    assert "train.lam" in shown and "mAP" in shown
+    assert "search_variants.retrieval_reid.lam" in shown and "loss_w" in shown, shown
     assert max(map(len, shown.splitlines())) <= 160, shown
 
 
@@ -174,7 +191,8 @@ def test_a_two_point_lambda_sweep_queued_and_compared(repo):
         if not any(word in status for word in ("Queued", "Running")):
             break
         time.sleep(3)
-    assert "Failed" not in status, status
+    failed = [line.split()[1] for line in status.splitlines() if "Failed" in line]
+    assert not failed, run(["dvc", "queue", "logs", failed[0]], repo, check=False).stdout[-3000:]
     proc = run([sys.executable, "-m", "autoreid.cli", "figures", "sweep", "--param",
                 "params/slice.yaml:train.lam", "--metric", f"{target}:mAP", "--out", "lam.png"],
                repo)

@@ -1,10 +1,11 @@
 """How a table is written: numbers rounded (one decimal, two below 1), missing values as an en
 dash, LaTeX (booktabs) escaped, Markdown with its title and notes, CSV with the full values."""
+import json
 import math
 
 import pandas as pd
 
-from autoreid.tables.render import to_latex, to_markdown, write_table
+from autoreid.tables.render import summary, to_latex, to_markdown, write_table
 
 DF = pd.DataFrame({"Method": ["A & B_1", "C #2"], "mAP": [71.234, 0.456], "Params": [None, 3.0],
                    "paper": ["–", "12%"]})
@@ -43,12 +44,24 @@ def test_rounding_rule():
     assert [line.split("|")[2].strip() for line in md.splitlines()[4:12]] == list("12345678")
 
 
-def test_write_table_writes_three_formats(tmp_path):
+def test_write_table_writes_three_formats_and_its_summary_metrics(tmp_path):
     written = write_table(DF, tmp_path / "table9", "Title", ["a note.", "Another."], "tab:9")
-    assert written == [str(tmp_path / f"table9{ext}") for ext in (".md", ".tex", ".csv")]
+    assert written == [str(tmp_path / f"table9{ext}") for ext in (".md", ".tex", ".csv", ".json")]
+    assert json.loads((tmp_path / "table9.json").read_text()) == {
+        "A & B_1": {"mAP": 71.23}, "C #2": {"mAP": 0.46}}
     assert (tmp_path / "table9.md").read_text() == to_markdown(DF, "Title", ["a note.", "Another."])
     assert (tmp_path / "table9.tex").read_text() == to_latex(DF, "Title. a note. Another.", "tab:9")
     back = pd.read_csv(tmp_path / "table9.csv")
     assert list(back.columns) == list(DF.columns) and back["mAP"][0] == 71.234
     assert math.isnan(back["Params"][0]) and back["Method"][1] == "C #2"
     assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written left behind
+
+
+def test_summary_keeps_ours_and_sums_up_the_runs_of_an_algorithm():
+    df = pd.DataFrame([
+        {"Architecture": "ResNet-18", "mAP": 50.0, "R1": 70.0, "paper mAP": 60.0},
+        {"Architecture": "Retrieval (run 1)", "mAP": 55.0, "R1": 72.0, "paper mAP": None},
+        {"Architecture": "Retrieval (run 2)", "mAP": 57.0, "R1": 71.0, "paper mAP": None},
+        {"Architecture": "HPM (quoted)", "mAP": None, "R1": None, "paper mAP": 82.0}])
+    assert summary(df) == {"ResNet-18": {"mAP": 50.0, "R1": 70.0}, "Retrieval": {
+        "mean mAP": 56.0, "best mAP": 57.0, "mean R1": 71.5, "best R1": 72.0}}

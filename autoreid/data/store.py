@@ -31,7 +31,10 @@ def pack(records: list[Record], out: str | Path, fmt: str, height: int, width: i
     n = len(records)
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as f:
         f.attrs.update(format=fmt, height=height, width=width, count=n)
-        f.create_dataset("paths", data=[r.path for r in records], dtype=h5py.string_dtype("utf-8"))
+        # keyed by the path from the store's folder: a clone or a DVC experiment's copy of the
+        # repository, elsewhere on disk, reads the same store
+        f.create_dataset("paths", data=[_key(r.path, out) for r in records],
+                         dtype=h5py.string_dtype("utf-8"))
         f.create_dataset("pids", data=np.array([r.pid for r in records], np.int64))
         f.create_dataset("camids", data=np.array([r.camid for r in records], np.int64))
         f.create_dataset("splits", data=[r.split for r in records], dtype=h5py.string_dtype("utf-8"))
@@ -51,6 +54,10 @@ def pack(records: list[Record], out: str | Path, fmt: str, height: int, width: i
                 progress(i + 1, n)
 
 
+def _key(image: str, store: str | Path) -> str:
+    return os.path.relpath(Path(image).resolve(), Path(store).resolve().parent)
+
+
 class StoreSource:
     """Images of `records` read from a store; resized on read when the store's size differs."""
 
@@ -66,11 +73,14 @@ class StoreSource:
         except (OSError, KeyError):
             raise UserError(f"{store}: not an autoreid image store") from None
         row = {p: i for i, p in enumerate(paths)}
-        missing = [r.path for r in records if r.path not in row]
+        keys = [_key(r.path, store) for r in records]
+        if not all(k in row for k in keys):  # a store written with absolute paths
+            keys = [r.path for r in records]
+        missing = [r.path for r, k in zip(records, keys) if k not in row]
         if missing:
             raise UserError(f"{store}: stale store, {len(missing)} image(s) of the manifest are not in "
                             f"it (first: {missing[0]}); rebuild it with `autoreid data pack`")
-        self.rows = np.array([row[r.path] for r in records], np.int64)
+        self.rows = np.array([row[k] for k in keys], np.int64)
         self._file, self._pid = None, None
 
     def __len__(self) -> int:
