@@ -28,7 +28,7 @@ def trained(market, tmp_path_factory):
 
 def test_train_outputs(trained):
     log = trained / "log.csv"
-    assert log.read_text().splitlines()[0] == "epoch,loss,lr,seconds,mAP,rank1"
+    assert log.read_text().splitlines()[0] == "epoch,loss,lr,seconds,images_per_s,mAP,rank1"
     assert len(log.read_text().splitlines()) == 3
     model, spec = load_model(trained / "model.pt")
     assert spec.num_classes == 8 and spec.genotype is not None
