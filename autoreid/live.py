@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from autoreid.io import write_csv
+from autoreid.runtime import hms
 
 LOGGER = logging.getLogger("autoreid")
 NOT_LIVE = ("epoch", "seconds", "ranks")  # in log.csv only (images_per_s says the speed)
@@ -25,7 +26,7 @@ def epoch_end(out: Path, stage: str, rows: list[dict], epochs: int, started: flo
     values = "  ".join(f"{k} {row[k]:.4g}" for k in SHOWN
                        if isinstance(row.get(k), (int, float)) and not isinstance(row[k], bool))
     LOGGER.info("[%s] epoch %d/%d  %s  ETA %s", stage, done, epochs, values,
-                _hms(per_epoch * (epochs - done)))
+                hms(per_epoch * (epochs - done)))
 
 
 def save(out: Path, rows: list[dict]) -> None:
@@ -54,8 +55,3 @@ def write_live(folder: Path, rows: list[dict]) -> None:
             live.make_summary()
     finally:
         dvclive.get_dvc_repo = find_repo
-
-
-def _hms(seconds: float) -> str:
-    seconds = int(seconds)
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -133,7 +133,8 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _hms(seconds: float) -> str:
+def hms(seconds: float) -> str:
+    """h:mm:ss"""
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
 
@@ -160,5 +161,5 @@ class Progress:
             eta = elapsed / self.done_steps * remaining
             vals = " ".join(f"{k} {v:.4g}" for k, v in values.items())
             log(f"[{self.name}] epoch {epoch + 1}/{self.epochs} step {step + 1}/{self.steps} {vals}"
-                f" | {self.images / max(elapsed, 1e-9):.1f} img/s | elapsed {_hms(elapsed)}"
-                f" ETA {_hms(eta)}")
+                f" | {self.images / max(elapsed, 1e-9):.1f} img/s | elapsed {hms(elapsed)}"
+                f" ETA {hms(eta)}")
