@@ -97,22 +97,25 @@ def test_stage_names_have_one_scheme_and_snakemake_is_the_pinned_one():
     assert f'"snakemake=={SNAKEMAKE}"' in (ROOT / "pyproject.toml").read_text()
 
 
+def slice_repo(repo, target: str) -> None:
+    """A fresh git + DVC repository at `repo` whose dvc.yaml is the slice's DAG up to `target`."""
+    (repo / "params").mkdir()
+    (repo / "params" / "slice.yaml").write_text(yaml.safe_dump(slice_params(), sort_keys=False))
+    run(GENERATOR + ["--configfile", "params/slice.yaml", "--target", target, "--out", "dvc.yaml"],
+        repo)
+    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "ci@example.com"],
+                ["git", "config", "user.name", "ci"], ["dvc", "init", "-q"],
+                ["dvc", "config", "core.analytics", "false"]):
+        run(cmd, repo)
+
+
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
     """A fresh git + DVC repository holding a slice of the pipeline: ResNet-18 on the synthetic
     Market-1501, prepared, packed, trained, extracted and evaluated."""
     repo = tmp_path_factory.mktemp("dvcrepo")
-    params = slice_params()
-    (repo / "params").mkdir()
-    (repo / "params" / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     target = "results/slice/evaluate/market1501/scratch/resnet18/metrics.json"
-    run(GENERATOR + ["--configfile", "params/slice.yaml", "--target", target, "--out", "dvc.yaml"],
-        repo)
-    run(["git", "init", "-q"], repo)
-    run(["git", "config", "user.email", "ci@example.com"], repo)
-    run(["git", "config", "user.name", "ci"], repo)
-    run(["dvc", "init", "-q"], repo)
-    run(["dvc", "config", "core.analytics", "false"], repo)
+    slice_repo(repo, target)
     return repo, target
 
 
@@ -143,16 +146,8 @@ def test_repro_experiment_and_diffs(repo):
 def test_exp_show_after_a_lambda_change_fits_in_160_columns(tmp_path):
     """A slice (one retrieval search) under `dvc repro`, `dvc exp run -S` with a new λ, then
     `dvc exp show --only-changed`: the λ and the search's DVCLive metrics, at most 160 wide."""
-    params = slice_params()
-    (tmp_path / "params").mkdir()
-    (tmp_path / "params" / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    target = "results/slice/search/market1501/retrieval_reid/run1/alphas.json"
-    run(GENERATOR + ["--configfile", "params/slice.yaml", "--target", target, "--out", "dvc.yaml"],
-        tmp_path)
-    for cmd in (["git", "init", "-q"], ["git", "config", "user.email", "ci@example.com"],
-                ["git", "config", "user.name", "ci"], ["dvc", "init", "-q"],
-                ["dvc", "config", "core.analytics", "false"], ["dvc", "repro"], ["git", "add", "-A"],
-                ["git", "commit", "-qm", "baseline"],
+    slice_repo(tmp_path, "results/slice/search/market1501/retrieval_reid/run1/alphas.json")
+    for cmd in (["dvc", "repro"], ["git", "add", "-A"], ["git", "commit", "-qm", "baseline"],
                 ["dvc", "exp", "run", "-S", "params/slice.yaml:search_variants.retrieval_reid.lam=0.9"]):
         run(cmd, tmp_path)
     shown = run(["dvc", "exp", "show", "--only-changed", "--no-pager"], tmp_path,
