@@ -11,6 +11,7 @@ from test_workflow import jobs, snakemake
 WORK_KEYS = {
     "name", "results",                      # its own name and results folder
     "threads", "workers", "resources",      # sized to a 2-core CPU, not to the experiment
+    "amp",                                  # fp32 on a CPU (bf16 there is emulated: ~4x slower)
     "datasets", "synth",                    # synthetic stand-ins for the real datasets
     "pretrain.epochs", "pretrain.batch_size",
     "search.epochs", "search.P", "search.K",
