@@ -35,23 +35,31 @@ def save(out: Path, rows: list[dict]) -> None:
     write_live(out / "live", rows)
 
 
+_OPEN: dict[str, tuple] = {}  # folder -> (its rows list, its Live, how many rows it has logged)
+
+
 def write_live(folder: Path, rows: list[dict]) -> None:
-    """DVCLive's folder, rebuilt from every epoch so far (a resumed run repeats no step). DVCLive
-    writes files only: the pipeline declares them, so it is kept away from the repository (left to
-    itself it opens the DVC repo, fails in a git repo without commits, and runs `dvc init` in a
-    git checkout that has no DVC)."""
+    """DVCLive's folder: the epochs of `rows` not logged yet. A run keeps one Live (made, and
+    `live/` emptied, at its first epoch: a resumed run logs every epoch so far again, none twice).
+    DVCLive writes files only: the pipeline declares them, so it is kept away from the repository
+    (left to itself it opens the DVC repo, fails in a git repo without commits, and runs `dvc init`
+    in a git checkout that has no DVC)."""
     import dvclive.live as dvclive
 
-    find_repo = dvclive.get_dvc_repo
-    dvclive.get_dvc_repo = lambda: None
-    try:
-        with dvclive.Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None) as live:
-            for row in rows:
-                live.step = row["epoch"]
-                for key, value in row.items():
-                    if key not in NOT_LIVE and isinstance(value, (int, float)) and not isinstance(
-                            value, bool):
-                        live.log_metric(key, value)
-            live.make_summary()
-    finally:
-        dvclive.get_dvc_repo = find_repo
+    own, live, logged = _OPEN.get(str(folder), (None, None, 0))
+    if own is not rows or logged > len(rows):  # another run, in this process, of this folder
+        find_repo = dvclive.get_dvc_repo
+        dvclive.get_dvc_repo = lambda: None
+        try:
+            live = dvclive.Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None)
+        finally:
+            dvclive.get_dvc_repo = find_repo
+        logged = 0
+    for row in rows[logged:]:
+        live.step = row["epoch"]
+        for key, value in row.items():
+            if key not in NOT_LIVE and isinstance(value, (int, float)) and not isinstance(value,
+                                                                                          bool):
+                live.log_metric(key, value)
+    live.make_summary()
+    _OPEN[str(folder)] = (rows, live, len(rows))

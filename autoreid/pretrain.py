@@ -19,6 +19,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
@@ -101,7 +102,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
     torch.manual_seed(cfg.seed)  # same initial weights on every rank
     model = Classifier(build_backbone(spec), len(classes)).to(device,
                                                               memory_format=torch.channels_last)
-    opt = torch.optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
+    opt = optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
                           weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, cfg.lr_decay)
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
@@ -108,9 +109,9 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
     model = build(spec).to(device, memory_format=torch.channels_last)
     sn = model.backbone
     w_params = sn.weight_parameters() + list(model.head.parameters())
-    w_opt = torch.optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    w_opt = optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     w_sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, cfg.epochs, eta_min=cfg.lr_min)
-    a_opt = torch.optim.Adam(sn.arch_parameters(), cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
+    a_opt = optim.Adam(sn.arch_parameters(), cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
                              weight_decay=cfg.alpha_weight_decay)
     a_sched = torch.optim.lr_scheduler.MultiStepLR(a_opt, list(cfg.alpha_milestones), cfg.alpha_gamma)
 

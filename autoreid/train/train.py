@@ -10,6 +10,7 @@ from pathlib import Path
 
 import torch
 
+from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
@@ -89,7 +90,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
     if init:
         load_pretrained(model, spec, init)
     model.to(device, memory_format=torch.channels_last)  # faster convs on CPU and GPU
-    opt = torch.optim.Adam(model.parameters(), cfg.lr, betas=tuple(cfg.betas),
+    opt = optim.Adam(model.parameters(), cfg.lr, betas=tuple(cfg.betas),
                            weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, list(cfg.milestones), cfg.gamma)
 
