@@ -298,19 +298,29 @@ def details_path(out: str) -> Path:
 
 
 def cmd_profile(a) -> None:
+    """Every --arch under every --head in one process (one start-up for a table's networks)."""
     from autoreid.io import write_json
     from autoreid.models.build import arch_spec
     from autoreid.profile import profile
 
+    names = a.name or [None] * len(a.arch)
+    if len(names) != len(a.arch):
+        raise UserError(f"profile: {len(a.arch)} --arch but {len(names)} --name; give one name "
+                        "per architecture, or none")
+    heads = a.head or [resolve(a, "train").head]
+    if a.out and len(a.arch) * len(heads) > 1:
+        raise UserError("profile: --out is one file, for one --arch and one --head; use --out-dir")
     cfg = resolve(a, "profile")
-    head = resolve(a, "train").head
-    spec = arch_spec(a.arch, cfg.num_classes, cfg.C, cfg.layers, name=a.name, head=head)
-    result = profile(spec, cfg.height, cfg.width)
-    if a.out:
-        write_json(a.out, result)
-    print(f"{result['name']}: {result['params_M']:.2f} M params, {result['flops_G']:.2f} G "
-          f"multiply-adds at {cfg.height}x{cfg.width}, C={cfg.C}, l={list(cfg.layers)}, "
-          f"{cfg.num_classes} classes")
+    for arch, name in zip(a.arch, names):
+        for head in heads:
+            spec = arch_spec(arch, cfg.num_classes, cfg.C, cfg.layers, name=name, head=head)
+            result = profile(spec, cfg.height, cfg.width)
+            out = a.out or (a.out_dir and Path(a.out_dir) / f"{result['name']}-{head}.json")
+            if out:
+                write_json(out, result)
+            print(f"{result['name']} ({head}): {result['params_M']:.2f} M params, "
+                  f"{result['flops_G']:.2f} G multiply-adds at {cfg.height}x{cfg.width}, C={cfg.C}, "
+                  f"l={list(cfg.layers)}, {cfg.num_classes} classes")
 
 
 def cmd_select(a) -> None:
@@ -504,19 +514,26 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
-    s.add_argument("--arch", required=True,
-                   help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
+    s.add_argument("--arch", required=True, nargs="+",
+                   help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file "
+                        "(one or more)")
     _keyed(s, "--C", key="profile.C", type=int, help="channels")
     _keyed(s, "--layers", key="profile.layers", type=int, nargs=4, help="stage depths")
     _keyed(s, "--height", key="profile.height", type=int, help="input height")
     _keyed(s, "--width", key="profile.width", type=int, help="input width")
     _keyed(s, "--num-classes", dest="num_classes", key="profile.num_classes", type=int,
            help="identities of the classifier")
-    s.add_argument("--name", help="name to record (default: from --arch)")
-    _keyed(s, "--head", key="train.head", choices=["reid", "pcb"],
-           help="reid (§3.2) or pcb (6 stripes, last stride 1)")
+    s.add_argument("--name", nargs="+",
+                   help="name to record, one per --arch (default: from --arch)")
+    s.add_argument("--head", nargs="+", choices=["reid", "pcb"],
+                   help="reid (§3.2) and/or pcb (6 stripes, last stride 1): each --arch under each "
+                        "(default: the params' train.head)")
     _params(s, "`profile` section (and `train.head`)", overrides=False)
-    s.add_argument("--out", help="JSON file to write (default: print only)")
+    out = s.add_mutually_exclusive_group()
+    out.add_argument("--out", help="JSON file to write, for one --arch and --head (default: print "
+                                   "only)")
+    out.add_argument("--out-dir", help="folder to write <name>-<head>.json in, for each --arch and "
+                                       "--head (default: print only)")
     s.set_defaults(func=cmd_profile)
 
     figures = sub.add_parser("figures", help="training curves from logs, ranked lists from features, "
@@ -607,6 +624,8 @@ def provenance(a) -> Path | None:
     command = a.data_command if a.command == "data" else a.command
     if command == "prepare":
         return Path(a.out_dir) / "manifest.config.yaml"
+    if command == "profile" and a.out_dir:
+        return Path(a.out_dir) / "profile.config.yaml"
     if command in ("pack", "derive", "extract", "evaluate", "profile") and getattr(a, "out", None):
         out = Path(a.out)
         return out.with_name(f"{out.stem}.config.yaml")

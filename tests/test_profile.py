@@ -21,3 +21,23 @@ def test_params_and_flops_near_the_paper(arch):
     p = profile(arch_spec(arch, 751, 64, (2, 2, 2, 2)), 384, 128)
     assert abs(p["params_M"] / params - 1) <= tol_params, p
     assert abs(p["flops_G"] / flops - 1) <= tol_flops, p
+
+
+def test_one_command_profiles_every_arch_under_every_head(tmp_path):
+    import json
+
+    from conftest import assert_user_error, run_cli
+
+    small = ["--C", "8", "--layers", "1", "1", "1", "1", "--height", "64", "--width", "32"]
+    run_cli("profile", "--arch", "DARTS_V2", "resnet18", "--name", "darts", "r18", "--head", "reid",
+            "pcb", "--out-dir", tmp_path / "all", *small, check=True)
+    assert sorted(p.name for p in (tmp_path / "all").glob("*.json")) == [
+        "darts-pcb.json", "darts-reid.json", "r18-pcb.json", "r18-reid.json"]
+    run_cli("profile", "--arch", "resnet18", "--name", "r18", "--head", "pcb", "--out",
+            tmp_path / "one.json", *small, check=True)
+    assert json.loads((tmp_path / "one.json").read_text()) == json.loads(
+        (tmp_path / "all" / "r18-pcb.json").read_text())
+    assert_user_error(run_cli("profile", "--arch", "DARTS_V2", "resnet18", "--name", "x"),
+                      "2 --arch but 1 --name")
+    assert_user_error(run_cli("profile", "--arch", "DARTS_V2", "resnet18", "--out", tmp_path / "x"),
+                      "--out is one file")

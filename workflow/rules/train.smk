@@ -1,11 +1,16 @@
-# Train each network, extract query/gallery features, score them; profile each architecture.
+# Train each network, extract query/gallery features, score them; profile the architectures.
+
+
+def genotype_of(arch):
+    """{"genotype": file} for a selected or searched cell; {} for a published name or a ResNet."""
+    if arch in SELECTED:
+        return {"genotype": P.selected(arch)}
+    searched = parse_searched(arch)
+    return {"genotype": P.genotype(SEARCH_BENCHMARK, *searched)} if searched else {}
 
 
 def genotype_input(w):
-    if w.arch in SELECTED:
-        return {"genotype": P.selected(w.arch)}
-    searched = parse_searched(w.arch)
-    return {"genotype": P.genotype(SEARCH_BENCHMARK, *searched)} if searched else {}
+    return genotype_of(w.arch)
 
 
 def arch_arg(w, input):
@@ -168,21 +173,33 @@ rule evaluate_rerank:
         "> {log} 2>&1"
 
 
+PROFILED = tables.profiles(config)  # {head: [arch, ...]}: the sizes the tables print
+
+
+def profile_inputs(w):
+    archs = sorted({a for names in PROFILED.values() for a in names})
+    return [f for a in archs for f in genotype_of(a).values()]
+
+
+def profile_command(head, names):
+    """One `autoreid profile` for every architecture of `head`: genotype files for searched and
+    selected cells, names for published ones."""
+    archs = [genotype_of(a).get("genotype", a) for a in names]
+    return (f"autoreid profile --arch {' '.join(archs)} --name {' '.join(names)} --head {head} "
+            f"--params {PARAMS} --out-dir {R}/profile")
+
+
 rule profile:
     input:
-        unpack(genotype_input),
+        profile_inputs,
     output:
-        P.profile("{arch}", "{head}"),
-    wildcard_constraints:
-        head="reid|pcb",
+        [P.profile(a, head) for head, names in PROFILED.items() for a in names],
     params:
-        arch=arch_arg,
         param_keys=["profile"],
         values=values(["profile"]),
     resources:
         **size("profile"),
     log:
-        log_path("profile", "{arch}-{head}"),
+        log_path("profile", "profile"),
     shell:
-        "autoreid profile --arch {params.arch} --name {wildcards.arch} --head {wildcards.head} "
-        "--params {PARAMS} --out {output} > {log} 2>&1"
+        "(" + " && ".join(profile_command(h, n) for h, n in PROFILED.items()) + ") > {log} 2>&1"
