@@ -7,6 +7,7 @@ import yaml
 from conftest import ROOT, assert_user_error, run_cli
 
 
+@pytest.mark.smoke
 def test_help_lists_the_commands():
     proc = run_cli("--help")
     for cmd in ("data", "search", "derive", "train", "extract", "evaluate", "profile", "tables"):

@@ -1,6 +1,7 @@
 """The same seed on CPU gives the same genotype and the same metrics: search -> derive -> train
 (scoring mAP at its end), twice, each command in a process of its own (so that hash seeds and
 anything else process-specific differ between the two)."""
+import pytest
 import csv
 import json
 
@@ -26,6 +27,7 @@ def pipeline(market, out):
     return genotype, [(r["loss"], r["mAP"], r["rank1"]) for r in rows]
 
 
+@pytest.mark.slow
 def test_same_seed_same_genotype_and_metrics(market, tmp_path):
     first, second = pipeline(market, tmp_path / "a"), pipeline(market, tmp_path / "b")
     assert first == second

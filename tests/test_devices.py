@@ -226,6 +226,7 @@ def test_eight_pretrain_processes_on_one_gpu_stop_the_plan(tmp_path):
             "pretrain") in proc.stdout
 
 
+@pytest.mark.slow
 def test_snakemake_runs_four_searches_on_four_devices_of_their_own(tmp_path):
     """The real DAG with gpus_per_job: 1 and a budget of four "GPUs": the four searches start
     together, each under `autoreid place` on its own device (they run on the CPU here)."""

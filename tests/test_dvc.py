@@ -119,6 +119,7 @@ def repo(tmp_path_factory):
     return repo, target
 
 
+@pytest.mark.slow
 def test_repro_experiment_and_diffs(repo):
     repo, target = repo
     first = run(["dvc", "repro"], repo)
@@ -143,6 +144,7 @@ def test_repro_experiment_and_diffs(repo):
     assert set(moved) <= {"mAP", "mINP", "rank1", "rank5", "rank10"}  # metrics only, no counts
 
 
+@pytest.mark.slow
 def test_exp_show_after_a_lambda_change_fits_in_160_columns(tmp_path):
     """A slice (one retrieval search) under `dvc repro`, `dvc exp run -S` with a new λ, then
     `dvc exp show --only-changed`: the λ and the search's DVCLive metrics, at most 160 wide."""
@@ -156,6 +158,7 @@ def test_exp_show_after_a_lambda_change_fits_in_160_columns(tmp_path):
     assert max(map(len, shown.splitlines())) <= 160, shown
 
 
+@pytest.mark.slow
 def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
     repo, target = repo
     run(["git", "checkout", "-q", "--", "."], repo)  # back to the committed params
@@ -170,6 +173,7 @@ def test_outputs_built_by_snakemake_are_recognised_by_dvc(repo):
     assert "Nothing to be done" in plan.stdout + plan.stderr
 
 
+@pytest.mark.slow
 def test_a_two_point_lambda_sweep_queued_and_compared(repo):
     """`dvc exp run --queue -S` for two values of train.lam, `dvc queue start`, then one table and
     one figure of mAP against λ (`autoreid figures sweep`)."""

@@ -1,5 +1,6 @@
 """Feature extraction: the model in eval mode (batch-norm statistics untouched, no dropout),
 deterministic, and features aligned with the manifest's query and gallery rows."""
+import pytest
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ from autoreid.extract import embed, extract, read_features
 from autoreid.models.build import arch_spec, build
 
 
+@pytest.mark.smoke
 def test_extract_in_eval_mode_deterministic_and_in_manifest_order(market, tmp_path):
     torch.manual_seed(0)
     model = build(arch_spec("DARTS_V2", 8, 4, (1, 1, 1, 1), embedding=16, dropout=0.5)).train()

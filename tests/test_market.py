@@ -63,6 +63,7 @@ def test_wrong_layout_and_bad_names(tmp_path):
         load_market1501(make_tree(tmp_path / "bad", bad))
 
 
+@pytest.mark.smoke
 def test_synthetic_benchmark_is_read_by_the_real_loader(market):
     records = read_manifest(market["manifest"])
     train = [r for r in records if r.split == "train"]

@@ -18,6 +18,7 @@ def hand_example():
     return q, q_pids, q_cams, g, g_pids, g_cams
 
 
+@pytest.mark.smoke
 def test_market_protocol_by_hand():
     m = evaluate(*hand_example())
     # query 0: g0 ignored (same id, same camera); valid order g1(-) g2(+) g3(-) g4(+)

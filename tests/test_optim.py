@@ -31,6 +31,7 @@ def trajectory(make, steps: int = 5) -> list[torch.Tensor]:
     (optim.SGD, torch.optim.SGD, dict(lr=0.1, momentum=0.9, weight_decay=5e-4)),
     (optim.Adam, torch.optim.Adam, dict(lr=0.01, betas=(0.5, 0.999), weight_decay=1e-3)),
 ])
+@pytest.mark.smoke
 def test_the_update_is_torchs(ours, torchs, kw):
     mine, theirs = trajectory(lambda p: ours(p, **kw)), trajectory(lambda p: torchs(p, **kw))
     assert all(torch.equal(a, b) for a, b in zip(mine, theirs))

@@ -36,6 +36,7 @@ def torchrun(*args, timeout=120):
                           timeout=timeout, env=env)
 
 
+@pytest.mark.slow
 def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     args = ["pretrain", "--data", imagenet, "--arch", "DARTS_V2", *NET, *SETS]
     proc = torchrun(*args, "--out-dir", tmp_path / "ref")

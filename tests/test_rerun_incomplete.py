@@ -1,6 +1,7 @@
 """`snakemake` itself killed mid-search (SIGKILL, the whole process tree): after
 `snakemake --unlock`, the rerun with --rerun-incomplete redoes the search job, which resumes from its checkpoint and ends with the
 alphas of an uninterrupted run."""
+import pytest
 import json
 import signal
 import subprocess
@@ -18,6 +19,7 @@ def snakemake(wd, *args):
                           text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_killed_snakemake_reruns_incomplete_search_and_resumes(tmp_path):
     params = slice_params()
     params["search"]["epochs"] = 2

@@ -120,6 +120,7 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
     assert float(rows[0]["lr"]) == 0.05
 
 
+@pytest.mark.slow
 def test_search_resumes_after_being_killed(market, tmp_path):
     """Kill `autoreid search` after its first checkpoint; the rerun resumes from it and ends with
     exactly the alphas of an uninterrupted run (same seed, CPU)."""

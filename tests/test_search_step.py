@@ -65,6 +65,7 @@ def optimizers(model, lr: float):
     return w_params, torch.optim.SGD(w_params, lr), torch.optim.SGD(list(alphas.values()), lr)
 
 
+@pytest.mark.smoke
 @pytest.mark.parametrize("objective,feature", [("softmax", "f"), ("retrieval", "f"), ("retrieval", "g")])
 def test_omega_steps_on_d_train_and_alpha_on_d_val_after_it(objective, feature):
     c, lr = cfg(objective=objective, triplet_feature=feature), 0.05

@@ -37,6 +37,7 @@ pytestmark = [
                        reason="no SLURM executor plugin here (pip install -e '.[slurm]')")]
 
 
+@pytest.mark.slow
 def test_chain_runs_through_slurm(tmp_path):
     assert cluster_is_up(), "AUTOREID_REQUIRE_SLURM=1 but `sinfo` shows no usable node"
     assert plugin_is_installed(), "AUTOREID_REQUIRE_SLURM=1 but no plugin: pip install -e '.[slurm]'"

@@ -26,6 +26,7 @@ def trained(market, tmp_path_factory):
     return out
 
 
+@pytest.mark.smoke
 def test_train_outputs(trained):
     log = trained / "log.csv"
     assert log.read_text().splitlines()[0] == "epoch,loss,lr,seconds,images_per_s,mAP,rank1"
@@ -68,6 +69,7 @@ def test_pixels_reference(market, tmp_path):
     assert read_features(tmp_path / "p.h5")["gallery"].features.shape[1] == 3 * 16 * 8
 
 
+@pytest.mark.slow
 def test_train_resumes_after_being_killed(market, tmp_path):
     """SIGKILL `autoreid train` after its first checkpoint; the rerun resumes and ends with the
     same weights as an uninterrupted run."""

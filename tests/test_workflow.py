@@ -25,6 +25,7 @@ def jobs(stdout: str) -> dict[str, int]:
     return out
 
 
+@pytest.mark.smoke
 def test_default_profile_plans_table1(tmp_path):
     proc = snakemake("-n", "tables", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -95,6 +96,7 @@ def slice_run(tmp_path_factory):
     return wd
 
 
+@pytest.mark.slow
 def test_slice_runs_for_real(slice_run):
     table = (slice_run / "results/slice/tables/table1.md").read_text()
     for row in ("ResNet-18", "DARTS", "Retrieval + ReID Search Space (run 1)", "Raw pixels"):
@@ -130,6 +132,7 @@ def test_slice_runs_for_real(slice_run):
     assert not list((results / "extract").rglob("metrics*"))
 
 
+@pytest.mark.slow
 def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_run):
     proc = snakemake("tables", "--configfile", slice_run / "slice.yaml", "--report",
                      slice_run / "report.html", cwd=slice_run)
@@ -147,12 +150,14 @@ def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_ru
     assert benchmarks[0].read_text().split("\t")[:3] == ["s", "h:m:s", "max_rss"]
 
 
+@pytest.mark.slow
 def test_second_run_has_nothing_to_do(slice_run):
     proc = snakemake("-n", "tables", "--configfile", slice_run / "slice.yaml", cwd=slice_run)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
+@pytest.mark.slow
 def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
     """A table job may only read its rule's inputs (else it races the jobs that write them), or
     the Table 1 metrics that `select` read before it wrote the selection the table depends on."""
