@@ -173,14 +173,6 @@ rule evaluate_rerank:
         "> {log} 2>&1"
 
 
-PROFILED = tables.profiles(config)  # {head: [arch, ...]}: the sizes the tables print
-
-
-def profile_inputs(w):
-    archs = sorted({a for names in PROFILED.values() for a in names})
-    return [f for a in archs for f in genotype_of(a).values()]
-
-
 def profile_command(head, names):
     """One `autoreid profile` for every architecture of `head`: genotype files for searched and
     selected cells, names for published ones."""
@@ -189,17 +181,28 @@ def profile_command(head, names):
             f"--params {PARAMS} --out-dir {R}/profile")
 
 
-rule profile:
-    input:
-        profile_inputs,
-    output:
-        [P.profile(a, head) for head, names in PROFILED.items() for a in names],
-    params:
-        param_keys=["profile"],
-        values=values(["profile"]),
-    resources:
-        **size("profile"),
-    log:
-        log_path("profile", "profile"),
-    shell:
-        "(" + " && ".join(profile_command(h, n) for h, n in PROFILED.items()) + ") > {log} 2>&1"
+# The sizes the tables print, in two jobs: the searched runs' (after their searches) and the rest
+# (ResNets, published and selected cells: Tables 3-6 on the released cells need no search).
+for job, searched in (("profile", False), ("profile_searched", True)):
+    group = {head: [a for a in names if bool(parse_searched(a)) == searched]
+             for head, names in tables.profiles(config).items()}
+    group = {head: names for head, names in group.items() if names}
+    if not group:
+        continue
+
+    rule:
+        name:
+            job
+        input:
+            [f for names in group.values() for a in names for f in genotype_of(a).values()],
+        output:
+            [P.profile(a, head) for head, names in group.items() for a in names],
+        params:
+            param_keys=["profile"],
+            values=values(["profile"]),
+        resources:
+            **size("profile"),
+        log:
+            log_path("profile", job),
+        shell:
+            "(" + " && ".join(profile_command(h, n) for h, n in group.items()) + ") > {log} 2>&1"
