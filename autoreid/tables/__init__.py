@@ -12,7 +12,7 @@ def inputs(params: dict, number: int) -> list[str]:
 
 def profiles(params: dict) -> dict[str, list[str]]:
     """The architectures (file names) whose size the tables print, per head: {"reid": [...],
-    "pcb": [...]}, from the profile files among every table's inputs (one `profile` job)."""
+    "pcb": [...]}, from the profile files among every table's inputs (the `profile` jobs)."""
     from autoreid.experiments import Paths
 
     folder = Paths(params["results"]).profile("x", "y").rsplit("/", 1)[0] + "/"
