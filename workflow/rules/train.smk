@@ -198,11 +198,12 @@ for job, searched in (("profile", False), ("profile_searched", True)):
         output:
             [P.profile(a, head) for head, names in group.items() for a in names],
         params:
+            command=" && ".join(profile_command(h, n) for h, n in group.items()),
             param_keys=["profile"],
             values=values(["profile"]),
         resources:
             **size("profile"),
         log:
             log_path("profile", job),
-        shell:
-            "(" + " && ".join(profile_command(h, n) for h, n in group.items()) + ") > {log} 2>&1"
+        shell:  # Snakemake reads a shell string when the job runs: this loop's values go by params
+            "({params.command}) > {log} 2>&1"
