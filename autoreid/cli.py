@@ -318,6 +318,8 @@ def cmd_profile(a) -> None:
             out = a.out or (a.out_dir and Path(a.out_dir) / f"{result['name']}-{head}.json")
             if out:
                 write_json(out, result)
+            if a.out_dir:  # how each file was made, beside it (as --out gets from main)
+                record(a, out.with_name(f"{out.stem}.config.yaml"))
             print(f"{result['name']} ({head}): {result['params_M']:.2f} M params, "
                   f"{result['flops_G']:.2f} G multiply-adds at {cfg.height}x{cfg.width}, C={cfg.C}, "
                   f"l={list(cfg.layers)}, {cfg.num_classes} classes")
@@ -624,8 +626,6 @@ def provenance(a) -> Path | None:
     command = a.data_command if a.command == "data" else a.command
     if command == "prepare":
         return Path(a.out_dir) / "manifest.config.yaml"
-    if command == "profile" and a.out_dir:
-        return Path(a.out_dir) / "profile.config.yaml"
     if command in ("pack", "derive", "extract", "evaluate", "profile") and getattr(a, "out", None):
         out = Path(a.out)
         return out.with_name(f"{out.stem}.config.yaml")

@@ -33,6 +33,7 @@ def test_one_command_profiles_every_arch_under_every_head(tmp_path):
             "pcb", "--out-dir", tmp_path / "all", *small, check=True)
     assert sorted(p.name for p in (tmp_path / "all").glob("*.json")) == [
         "darts-pcb.json", "darts-reid.json", "r18-pcb.json", "r18-reid.json"]
+    assert (tmp_path / "all" / "r18-pcb.config.yaml").exists()  # how each was made, beside it
     run_cli("profile", "--arch", "resnet18", "--name", "r18", "--head", "pcb", "--out",
             tmp_path / "one.json", *small, check=True)
     assert json.loads((tmp_path / "one.json").read_text()) == json.loads(
