@@ -52,3 +52,26 @@ def _ranges(params: dict, source: str) -> None:
                     bound = f" <= {most}" if most is not None else ""
                     raise UserError(f"{source}: synth.{name}.{key}: {synth[key]} must satisfy "
                                     f"{least} <= min <= max{bound}")
+    _finite(params, source, "")
+    for section, entries in (("search", "search_variants"), ("train", "train_settings")):
+        for name, entry in (("", params[section]), *params[entries].items()):
+            where = f"{entries}.{name}" if name else section
+            for key in ("milestones", "alpha_milestones"):
+                steps = entry.get(key)
+                if steps and any(b <= a for a, b in zip(steps, steps[1:])):
+                    raise UserError(f"{source}: {where}.{key}: {steps} must be increasing")
+
+
+def _finite(value, source: str, where: str) -> None:
+    """NaN and infinity pass every range of the schema (a comparison with NaN is false)."""
+    import math
+
+    if isinstance(value, dict):
+        for key, v in value.items():
+            _finite(v, source, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _finite(v, source, f"{where}.{i}")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise UserError(f"{source}: {where}: {value} is not a finite number")
+

@@ -101,6 +101,12 @@ BAD = [  # (where, key, value or None to delete it, what the one line names)
     ("table2", "searches", ["nope"], "table2.searches.0: 'nope' is not an entry of search_variants"),
     ("table4", "archs", ["NOPE_V9"], "table4.archs.0: 'NOPE_V9' is not a known architecture"),
     ("synth.market1501", "cameras_per_id", [2, 9], "synth.market1501.cameras_per_id: [2, 9] must"),
+    ("train", "milestones", [14, 11], "train.milestones: [14, 11] must be increasing"),
+    ("search_variants.baseline", "alpha_milestones", [5, 5],
+     "search_variants.baseline.alpha_milestones: [5, 5] must be increasing"),
+    ("train", "lr", float("nan"), "train.lr: nan is not a finite number"),
+    ("search_variants.baseline", "alpha_lr", float("inf"),
+     "search_variants.baseline.alpha_lr: inf is not a finite number"),
 ]
 
 
