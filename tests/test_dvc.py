@@ -45,6 +45,21 @@ def test_stages_match_the_snakemake_jobs():
                for s, v in ((s, s["cmd"].split("--variant ")[1].split()[0]) for s in search))
 
 
+
+def test_pretrain_and_select_declare_only_the_keys_they_read():
+    """Pre-training reads train's C and layers, not the rest of train (a λ change must not
+    rerun it); select reads its rule and the Table 1 runs, not table1's ResNets or published cells
+    (and under the `published` rule only the rule)."""
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    keys = {name: s["params"][0]["params/default.yaml"] for name, s in stages.items() if "params" in s}
+    pretrain = [k for name, k in keys.items() if name.startswith("pretrain-")]
+    assert pretrain and all(k == ["amp", "pretrain", "train.C", "train.layers"] for k in pretrain)
+    assert keys["select"] == ["select.rule", "table1.setting", "table1.runs", "table1.variants",
+                              "search.space", *(f"search_variants.{v}.space" for v in
+                                                ("baseline", "baseline_reid", "retrieval_reid"))]
+    paper = yaml.safe_load((ROOT / "pipelines" / "paper" / "dvc.yaml").read_text())["stages"]
+    assert paper["select"]["params"] == [{"params/paper.yaml": ["select.rule"]}]
+
 def test_stale_file_is_detected(tmp_path):
     import shutil
 

@@ -23,6 +23,14 @@ def init_input(w):
     return {}
 
 
+def pretrain_keys(w):
+    """What pretrain reads besides its own section: the network's width and depth (train's C and
+    layers, or the setting's)."""
+    setting = config["train_settings"][w.setting]
+    return ["amp", "pretrain", "train.C", "train.layers"] + [
+        f"train_settings.{w.setting}.{k}" for k in ("C", "layers") if k in setting]
+
+
 def imagenet_input(w):
     return P.raw("imagenet") if config["datasets"]["imagenet"]["synthetic"] else []
 
@@ -39,8 +47,8 @@ rule pretrain:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.weights),
         data=config["datasets"]["imagenet"]["raw"],
-        param_keys=lambda w: ["amp", "pretrain", "train", f"train_settings.{w.setting}"],
-        values=lambda w: values(["amp", "pretrain", "train", f"train_settings.{w.setting}"]),
+        param_keys=pretrain_keys,
+        values=lambda w: values(pretrain_keys(w)),
     threads: THREADS
     resources:
         gpu=GPU * PRETRAIN_PROCESSES,
