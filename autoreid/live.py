@@ -36,6 +36,21 @@ def save(out: Path, rows: list[dict]) -> None:
 
 
 _OPEN: dict[str, tuple] = {}  # folder -> (its rows list, its Live, how many rows it has logged)
+_LIVE: list = []  # the Live class that writes files only, made once
+
+
+def _files_only_live():
+    """dvclive.Live without its look for a DVC repository (which imports DVC: 0.4 s a job):
+    the pipeline declares live/ as outputs, so DVCLive has nothing to do with the repository."""
+    if not _LIVE:
+        import dvclive
+
+        class FilesOnly(dvclive.Live):
+            def _init_dvc(self):
+                self._dvc_repo, self._dvc_file = None, self._init_dvc_file()
+
+        _LIVE.append(FilesOnly)
+    return _LIVE[0]
 
 
 def write_live(folder: Path, rows: list[dict]) -> None:
@@ -44,16 +59,9 @@ def write_live(folder: Path, rows: list[dict]) -> None:
     DVCLive writes files only: the pipeline declares them, so it is kept away from the repository
     (left to itself it opens the DVC repo, fails in a git repo without commits, and runs `dvc init`
     in a git checkout that has no DVC)."""
-    import dvclive.live as dvclive
-
     own, live, logged = _OPEN.get(str(folder), (None, None, 0))
     if own is not rows or logged > len(rows):  # another run, in this process, of this folder
-        find_repo = dvclive.get_dvc_repo
-        dvclive.get_dvc_repo = lambda: None
-        try:
-            live = dvclive.Live(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None)
-        finally:
-            dvclive.get_dvc_repo = find_repo
+        live = _files_only_live()(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None)
         logged = 0
     for row in rows[logged:]:
         live.step = row["epoch"]

@@ -43,3 +43,19 @@ def test_train_shows_finished_epochs_while_it_runs(market, tmp_path):
     assert [re.match(stamp, line)[1] for line in lines] == ["1", "2", "3", "4"]
     assert "mAP" in lines[1] and "mAP" not in lines[0]  # evaluated every 2 epochs
     assert not list(out.rglob("dvc.yaml"))  # DVCLive adds no pipeline of its own
+
+
+def test_live_writes_its_files_without_opening_a_dvc_repository(tmp_path):
+    """In a git checkout with no DVC, DVCLive's folder is written and nothing of DVC's repository
+    code is loaded (it would cost every job 0.4 s, and `dvc init` the checkout)."""
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    code = ("import sys; from pathlib import Path; from autoreid.live import write_live; "
+            "rows = [{'epoch': 1, 'loss': 2.0}]; write_live(Path('live'), rows); "
+            "rows.append({'epoch': 2, 'loss': 1.0}); write_live(Path('live'), rows); "
+            "print(sorted(m for m in sys.modules if m.startswith(('dvc.repo', 'dvc.scm'))))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    assert json.loads((tmp_path / "live" / "metrics.json").read_text())["step"] == 2
+    assert not (tmp_path / ".dvc").exists()
