@@ -222,41 +222,67 @@ def cmd_pretrain(a) -> None:
 
 
 def cmd_extract(a) -> None:
+    n = _extract(a, a.out)
+    print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
+
+
+def _extract(a, out) -> dict:
+    """The query and gallery features of --checkpoint (or of raw --pixels) on --manifest -> `out`."""
     from autoreid import extract as features
 
+    if not a.manifest:
+        raise UserError("--checkpoint and --pixels embed a manifest's query and gallery: give "
+                        "--manifest")
     ev = resolve(a, "evaluate")
     rt, device = _setup(a)
     if a.pixels:
         if not (a.height and a.width):
             raise UserError("--pixels needs --height and --width")
-        n = features.extract(a.manifest, features.pixels, a.out,
-                             {"model": "pixels", "input": [a.height, a.width]}, a.height, a.width,
-                             a.store, rt.workers)
-    else:
-        if not a.checkpoint:
-            raise UserError("give --checkpoint MODEL.pt (or --pixels)")
-        import torch
+        return features.extract(a.manifest, features.pixels, out,
+                                {"model": "pixels", "input": [a.height, a.width]}, a.height,
+                                a.width, a.store, rt.workers)
+    if not a.checkpoint:
+        raise UserError("give --checkpoint MODEL.pt (or --pixels)")
+    import torch
 
-        from autoreid.amp import Precision
-        from autoreid.models.build import load_checkpoint, load_model
+    from autoreid.amp import Precision
+    from autoreid.models.build import load_checkpoint, load_model
 
-        model, spec = load_model(a.checkpoint)
-        cfg = load_checkpoint(a.checkpoint).get("config", {})
-        h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
-        if not (h and w):
-            raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
-        model.to(device, memory_format=torch.channels_last)
-        precision = Precision(rt.amp, device)
-        n = features.extract(
-            a.manifest,
-            lambda images: features.embed(model, images, ev.feature, device, ev.batch_size,
-                                          precision),
-            a.out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": ev.feature,
-                    "amp": precision.mode}, h, w, a.store, rt.workers)
-    print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
+    model, spec = load_model(a.checkpoint)
+    cfg = load_checkpoint(a.checkpoint).get("config", {})
+    h, w = a.height or cfg.get("height"), a.width or cfg.get("width")
+    if not (h and w):
+        raise UserError(f"{a.checkpoint}: no input size stored; give --height and --width")
+    model.to(device, memory_format=torch.channels_last)
+    precision = Precision(rt.amp, device)
+    return features.extract(
+        a.manifest,
+        lambda images: features.embed(model, images, ev.feature, device, ev.batch_size, precision),
+        out, {"model": spec.name, "checkpoint": str(a.checkpoint), "feature": ev.feature,
+              "amp": precision.mode}, h, w, a.store, rt.workers)
 
 
 def cmd_evaluate(a) -> None:
+    """Score given features (--features) or, in one process, a model's or raw pixels' own: their
+    features are extracted into --out-dir first, then scored beside them (and re-ranked there too
+    with --rerank: `metrics.json` and `metrics_rerank.json` from one job)."""
+    if a.features:
+        features = a.features
+    elif not a.out_dir:
+        raise UserError("--checkpoint and --pixels write features.h5 and the metrics into a "
+                        "folder: give --out-dir")
+    else:
+        features = Path(a.out_dir) / "features.h5"
+        _extract(a, features)
+    if a.out:
+        _score(a, features, a.out, a.rerank)
+        return
+    _score(a, features, Path(a.out_dir) / "metrics.json", rerank=False)
+    if a.rerank:
+        _score(a, features, Path(a.out_dir) / "metrics_rerank.json", rerank=True)
+
+
+def _score(a, features_path, out, rerank: bool) -> None:
     import numpy as np
 
     from autoreid.extract import read_features
@@ -264,10 +290,10 @@ def cmd_evaluate(a) -> None:
     from autoreid.io import write_json
 
     metric = resolve(a, "evaluate").metric
-    f = read_features(a.features)
+    f = read_features(features_path)
     q, g = f["query"], f["gallery"]
     distance = None
-    if a.rerank:
+    if rerank:
         from autoreid.evaluate.rerank import k_reciprocal
 
         rk = resolve(a, "rerank")
@@ -279,13 +305,13 @@ def cmd_evaluate(a) -> None:
     m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
                  distance=distance)
     metrics = {k: m[k] for k in METRICS}
-    details = {k: v for k, v in m.items() if k not in METRICS} | {"features": str(a.features)}
-    if a.rerank:
+    details = {k: v for k, v in m.items() if k not in METRICS} | {"features": str(features_path)}
+    if rerank:
         details["rerank"] = {"k1": rk.k1, "k2": rk.k2, "lambda": rk.lam}
-    write_json(details_path(a.out), details)  # what DVC compares is metrics alone
-    write_json(a.out, metrics)
+    write_json(details_path(out), details)  # what DVC compares is metrics alone
+    write_json(out, metrics)
     print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
-          f"R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  -> {a.out}")
+          f"R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  -> {out}")
 
 
 METRICS = ("mAP", "mINP", "rank1", "rank5", "rank10")  # metrics.json; the rest goes beside it
@@ -503,9 +529,26 @@ def parser() -> argparse.ArgumentParser:
     _runtime(s)
     s.set_defaults(func=cmd_extract)
 
-    s = sub.add_parser("evaluate", help="features.h5 -> metrics.json (CMC, mAP, mINP)")
-    s.add_argument("--features", required=True, help="features .h5 from `autoreid extract`")
-    s.add_argument("--out", required=True, help="metrics .json to write")
+    s = sub.add_parser("evaluate", help="query and gallery -> metrics.json (CMC, mAP, mINP): of "
+                       "given features, or of a model (or raw pixels) in one process")
+    source = s.add_mutually_exclusive_group(required=True)
+    source.add_argument("--features", help="features .h5 to score (from `autoreid extract` or any "
+                        "model) (default: none; one of --features, --checkpoint, --pixels)")
+    source.add_argument("--checkpoint", help="model.pt from `autoreid train`: extract its features "
+                        "into --out-dir, then score them (default: none)")
+    source.add_argument("--pixels", action="store_true", help="raw pixels instead of a network")
+    s.add_argument("--manifest", help="manifest.csv whose query and gallery --checkpoint or "
+                   "--pixels embeds (default: none)")
+    _keyed(s, "--feature", key="evaluate.feature", choices=["f", "g"],
+           help="--checkpoint: backbone feature f or embedding g")
+    s.add_argument("--height", type=int, help="input height (default: the checkpoint's)")
+    s.add_argument("--width", type=int, help="input width (default: the checkpoint's)")
+    out = s.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", help="metrics .json to write (with --features; --rerank: the "
+                     "re-ranked metrics) (default: none; one of --out, --out-dir)")
+    out.add_argument("--out-dir", help="folder to write features.h5 (from --checkpoint or "
+                     "--pixels), metrics.json and, with --rerank, metrics_rerank.json in "
+                     "(default: none)")
     _keyed(s, "--metric", key="evaluate.metric", choices=["euclidean", "cosine"], help="distance")
     s.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. 2017)")
     _keyed(s, "--k1", key="rerank.k1", type=int, help="re-ranking: k-reciprocal neighbours")
@@ -513,6 +556,7 @@ def parser() -> argparse.ArgumentParser:
     _keyed(s, "--lambda", dest="lam", key="rerank.lam", type=float,
            help="re-ranking: weight λ of the original distance")
     _params(s, "`evaluate` and `rerank` sections", overrides=False)
+    _runtime(s)
     s.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
@@ -626,6 +670,8 @@ def provenance(a) -> Path | None:
     command = a.data_command if a.command == "data" else a.command
     if command == "prepare":
         return Path(a.out_dir) / "manifest.config.yaml"
+    if command == "evaluate" and getattr(a, "out_dir", None):
+        return Path(a.out_dir) / "config.yaml"
     if command in ("pack", "derive", "extract", "evaluate", "profile") and getattr(a, "out", None):
         out = Path(a.out)
         return out.with_name(f"{out.stem}.config.yaml")

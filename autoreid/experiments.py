@@ -55,18 +55,14 @@ class Paths:
     def train(self, benchmark: str, setting: str, arch: str) -> str:
         return f"{self.results}/train/{benchmark}/{setting}/{arch}"
 
-    def extract(self, benchmark: str, setting: str, arch: str) -> str:
-        """The trained network's query and gallery features (features.h5)."""
-        return f"{self.results}/extract/{benchmark}/{setting}/{arch}"
-
     def evaluate(self, benchmark: str, setting: str, arch: str) -> str:
-        """Their scores (metrics.json, metrics_rerank.json): the same path under evaluate/."""
+        """The trained network's query and gallery features (features.h5) and their scores
+        (metrics.json, metrics_rerank.json), written by one job."""
         return f"{self.results}/evaluate/{benchmark}/{setting}/{arch}"
 
-    def pixels(self, benchmark: str, stage: str = "extract") -> str:
-        """The raw-pixel baseline (no network): its features under extract/, its scores under
-        evaluate/ (stage="evaluate")."""
-        return f"{self.results}/{stage}/{benchmark}/pixels"
+    def pixels(self, benchmark: str) -> str:
+        """The raw-pixel baseline (no network): its features and scores."""
+        return f"{self.results}/evaluate/{benchmark}/pixels"
 
     def selected(self, name: str) -> str:
         """The genotype chosen as `name` (AutoReID or Baseline) by the selection rule."""

@@ -200,7 +200,7 @@ def test_paper_profile_plans_on_one_gpu_and_places_every_gpu_job(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     shells = [line.removeprefix("Shell command: ") for line in proc.stdout.splitlines()
               if line.startswith("Shell command: ")]
-    for command in ("search", "train", "extract", "pretrain"):
+    for command in ("search", "train", "evaluate", "pretrain"):
         placed = [s for s in shells if f" -- autoreid {command} " in s]
         unplaced = [s for s in shells if s.startswith(f"autoreid {command} ") and " --pixels " not in s]
         assert placed and not unplaced, command

@@ -67,7 +67,7 @@ def test_chain_runs_through_slurm(tmp_path):
     submitted = {rule: job for job, rule in
                  re.findall(r"submitted with SLURM jobid (\d+) \(log: \S*/rule_(\w+)/", out)}
     assert not {"synth", "prepare", "pack", "split"} & set(submitted)  # done locally before
-    for rule in ("search", "derive", "train", "extract", "evaluate"):
+    for rule in ("search", "derive", "train", "evaluate"):
         assert rule in submitted, (rule, out[-3000:])
         logs = list((tmp_path / ".snakemake" / "slurm_logs" / f"rule_{rule}").rglob(
             f"{submitted[rule]}.log"))

@@ -63,6 +63,46 @@ def test_extract_and_evaluate_contract(market, trained, tmp_path):
         assert record["run"]["versions"]["torch"] and record["config"]["arguments"]["out"]
 
 
+
+def test_evaluate_a_model_in_one_process_equals_extract_then_evaluate(market, trained, tmp_path):
+    """The pipeline's evaluate job: --checkpoint extracts into --out-dir and scores there, with
+    --rerank the re-ranked scores too; the same files as `extract` then `evaluate --features`."""
+    from autoreid.cli import main
+
+    model = str(trained / "model.pt")
+    assert main(["extract", "--manifest", str(market["manifest"]), "--checkpoint", model,
+                 "--out", str(tmp_path / "features.h5")]) == 0
+    for name, rerank in (("metrics", []), ("metrics_rerank", ["--rerank"])):
+        assert main(["evaluate", "--features", str(tmp_path / "features.h5"), *rerank,
+                     "--out", str(tmp_path / f"{name}.json")]) == 0
+    one = tmp_path / "one"
+    assert main(["evaluate", "--checkpoint", model, "--manifest", str(market["manifest"]),
+                 "--rerank", "--out-dir", str(one)]) == 0
+    a, b = read_features(tmp_path / "features.h5"), read_features(one / "features.h5")
+    assert np.array_equal(a["query"].features, b["query"].features)
+    for name in ("metrics", "metrics_rerank"):
+        assert (json.loads((one / f"{name}.json").read_text())
+                == json.loads((tmp_path / f"{name}.json").read_text()))
+        assert (one / f"{name}.details.json").exists()
+    assert json.loads((one / "metrics.json").read_text()) != json.loads(
+        (one / "metrics_rerank.json").read_text())
+    assert yaml.safe_load((one / "config.yaml").read_text())["config"]["arguments"]["rerank"]
+    assert main(["evaluate", "--pixels", "--manifest", str(market["manifest"]), "--height", "16",
+                 "--width", "8", "--out-dir", str(tmp_path / "pixels")]) == 0
+    assert not (tmp_path / "pixels" / "metrics_rerank.json").exists()
+    assert read_features(tmp_path / "pixels" / "features.h5")["query"].features.shape[1] == 3 * 16 * 8
+
+
+def test_evaluate_refuses_a_model_without_a_folder_or_a_manifest(market, trained, tmp_path):
+    from conftest import assert_user_error
+
+    model = trained / "model.pt"
+    assert_user_error(run_cli("evaluate", "--checkpoint", model, "--manifest", market["manifest"],
+                              "--out", tmp_path / "m.json"), "give --out-dir")
+    assert_user_error(run_cli("evaluate", "--checkpoint", model, "--out-dir", tmp_path / "o"),
+                      "give --manifest")
+    assert not (tmp_path / "o").exists()
+
 def test_pixels_reference(market, tmp_path):
     run_cli("extract", "--manifest", market["manifest"], "--pixels", "--height", "16", "--width",
             "8", "--out", tmp_path / "p.h5", check=True)

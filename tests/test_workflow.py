@@ -34,7 +34,10 @@ def test_default_profile_plans_table1(tmp_path):
     # Table 1 (17), Table 2 (16, one shared with Table 1), Table 3 (2), Table 4 (3 PCB),
     # Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
     assert counts["train"] == 17 + 15 + 2 + 3 + 6
-    assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2
+    assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2  # Table 3: Auto-ReID, Baseline
+    # each trained network is evaluated (features, scores, and re-ranked scores) in one job
+    assert counts["evaluate"] + counts["evaluate_rerank"] == counts["train"]
+    assert counts["evaluate_pixels"] == 1 and "extract" not in counts
     assert counts["synth"] == 4 and counts["pack"] == 4
     assert counts["prepare"] == 2 and counts["prepare_cuhk03"] == 2  # Market, MSMT17; CUHK03 x2
     assert counts["table"] == 6 and counts["select"] == 1
@@ -51,8 +54,8 @@ def test_paper_profile_plans_without_data(tmp_path):
     assert counts["train"] == 17 + 16 + 13
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
     assert "results/paper/train/msmt17/imagenet/AutoReID/model.pt" in proc.stdout
-    assert "results/paper/extract/msmt17/imagenet/AutoReID/features.h5" in proc.stdout
-    assert "results/paper/extract/market1501/pixels/features.h5" in proc.stdout
+    assert "results/paper/evaluate/msmt17/imagenet/AutoReID/features.h5" in proc.stdout
+    assert "results/paper/evaluate/market1501/pixels/features.h5" in proc.stdout
     assert "results/paper/pretrain/imagenet/AutoReID/weights.pt" in proc.stdout
     for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
         assert f"{name} not found at data/{name}" in proc.stderr
@@ -122,14 +125,15 @@ def test_slice_runs_for_real(slice_run):
     assert genotype.exists() and genotype.with_name("cells.png").exists()
     for stage in ("search", "train"):
         assert list((slice_run / "results/slice" / stage).rglob("config.yaml"))
-    # one word per stage: extract/ holds the features, evaluate/ their scores at the same path
+    # one job evaluates a network: its features and their scores in one folder (and re-ranked
+    # scores where Table 3 reads them), with the command's config beside them
     results = slice_run / "results/slice"
-    for path in ("market1501/scratch/resnet18", "market1501/pixels"):
-        assert (results / "extract" / path / "features.h5").exists()
-        assert (results / "extract" / path / "features.config.yaml").exists()
-        assert (results / "evaluate" / path / "metrics.json").exists()
-    assert not list((results / "evaluate").rglob("features*"))
-    assert not list((results / "extract").rglob("metrics*"))
+    for path in ("market1501/scratch/resnet18", "market1501/pixels", "market1501/imagenet/AutoReID"):
+        for name in ("features.h5", "metrics.json", "metrics.details.json", "config.yaml"):
+            assert (results / "evaluate" / path / name).exists(), (path, name)
+    assert (results / "evaluate/market1501/imagenet/AutoReID/metrics_rerank.json").exists()
+    assert not (results / "evaluate/market1501/scratch/resnet18/metrics_rerank.json").exists()
+    assert not (results / "extract").exists()
 
 
 @pytest.mark.slow
@@ -146,7 +150,7 @@ def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_ru
         assert caption in html, caption
     benchmarks = sorted((slice_run / "results/slice/benchmarks").rglob("*.tsv"))
     assert {p.relative_to(slice_run / "results/slice/benchmarks").parts[0] for p in benchmarks} == {
-        "search", "train", "pretrain", "extract", "evaluate", "evaluate_rerank"}
+        "search", "train", "pretrain", "evaluate"}
     assert benchmarks[0].read_text().split("\t")[:3] == ["s", "h:m:s", "max_rss"]
 
 

@@ -24,7 +24,7 @@ def inputs(params: dict) -> list[str]:
     rows = table1_rows(params)
     return ([f"{paths.evaluate(BENCHMARK, setting, r.arch)}/metrics.json" for r in rows]
             + [paths.profile(r.arch) for r in rows]
-            + [f"{paths.pixels(BENCHMARK, 'evaluate')}/metrics.json"])
+            + [f"{paths.pixels(BENCHMARK)}/metrics.json"])
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -42,7 +42,7 @@ def build(params: dict) -> pd.DataFrame:
             "paper mAP": ref[0], "paper R1": ref[1], "paper R5": ref[2], "paper R10": ref[3],
             "paper Params": ref[4], "paper FLOPs": ref[5],
         })
-    pixels = read_json(f"{paths.pixels(BENCHMARK, 'evaluate')}/metrics.json")
+    pixels = read_json(f"{paths.pixels(BENCHMARK)}/metrics.json")
     records.append({"Architecture": "Raw pixels (reference, no network)",
                     "mAP": _pct(pixels, "mAP"), "R1": _pct(pixels, "rank1"),
                     "R5": _pct(pixels, "rank5"), "R10": _pct(pixels, "rank10")})

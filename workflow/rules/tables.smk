@@ -39,7 +39,7 @@ rule figures_curves:
 
 rule figures_ranked:
     input:
-        P.extract(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
+        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
     output:
         report(P.figure("ranked.png"), caption="../report/ranked.rst", category="Figures",
                labels={"figure": "ranked lists"}),

@@ -1,4 +1,5 @@
-# Train each network, extract query/gallery features, score them; profile the architectures.
+# Train each network, evaluate it (its query/gallery features and their scores); profile the
+# architectures.
 
 
 def genotype_of(arch):
@@ -96,89 +97,105 @@ rule train:
         RUNTIME + " > {log} 2>&1"
 
 
-rule extract:
+# evaluate: a trained network's query and gallery features and their scores in one job, at
+# evaluate/<benchmark>/<setting>/<arch>/ (features.h5, metrics.json); where a table reads
+# re-ranked scores too (metrics_rerank.json), rule evaluate_rerank writes all of them in that job.
+# The raw-pixel baseline's are at evaluate/<benchmark>/pixels/.
+RERANKED = sorted({os.path.dirname(f)[len(R + "/evaluate/"):] for n in TABLES
+                   for f in tables.inputs(config, n) if f.endswith("/metrics_rerank.json")})
+
+
+def evaluate_input(w):
+    benchmark, setting, arch = w.path.split("/")
+    store = {"store": P.store(benchmark)} if STORE != "none" else {}
+    return {**store, "model": P.train(benchmark, setting, arch) + "/model.pt",
+            "manifest": P.manifest(benchmark)}
+
+
+EVALUATE = (PLACE + "autoreid evaluate --checkpoint {input.model} --manifest {input.manifest} "
+            "--out-dir {params.out} --params {PARAMS} {params.store} " + RUNTIME)
+
+
+rule evaluate:
     input:
-        unpack(store_input),
-        model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
-        manifest=P.manifest("{benchmark}"),
+        unpack(evaluate_input),
     output:
-        P.extract("{benchmark}", "{setting}", "{arch}") + "/features.h5",
+        features=R + "/evaluate/{path}/features.h5",
+        metrics=R + "/evaluate/{path}/metrics.json",
+        details=R + "/evaluate/{path}/metrics.details.json",
+    wildcard_constraints:
+        path="[a-z0-9-]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(-run[0-9]+)?",
     params:
+        out=lambda w, output: os.path.dirname(output.metrics),
         store=store_arg,
-        param_keys=["amp", "evaluate.feature", "evaluate.batch_size"],
-        values=values(["amp", "evaluate.feature", "evaluate.batch_size"]),
+        param_keys=["amp", "evaluate"],
+        values=values(["amp", "evaluate"]),
     threads: THREADS
     resources:
         gpu=GPU,
-        **size("extract"),
-    log:
-        log_path("extract", "{benchmark}", "{setting}", "{arch}"),
-    benchmark:
-        benchmark_path("extract", "{benchmark}", "{setting}", "{arch}")
-    shell:
-        PLACE + "autoreid extract --manifest {input.manifest} --checkpoint {input.model} --out {output} "
-        "--params {PARAMS} {params.store} " + RUNTIME + " > {log} 2>&1"
-
-
-rule extract_pixels:
-    input:
-        unpack(store_input),
-        manifest=P.manifest("{benchmark}"),
-    output:
-        P.pixels("{benchmark}") + "/features.h5",
-    params:
-        size=f"--height {config['train']['height']} --width {config['train']['width']}",
-        store=store_arg,
-    resources:
-        **size("extract_pixels"),
-    log:
-        log_path("extract", "{benchmark}", "pixels"),
-    benchmark:
-        benchmark_path("extract", "{benchmark}", "pixels")
-    shell:
-        "autoreid extract --manifest {input.manifest} --pixels {params.size} {params.store} "
-        "--params {PARAMS} --out {output} > {log} 2>&1"
-
-
-# evaluate scores the features of extract/<path> into evaluate/<path>: <path> is
-# <benchmark>/<setting>/<arch> (Paths.extract, Paths.evaluate) or <benchmark>/pixels (Paths.pixels).
-rule evaluate:
-    input:
-        R + "/extract/{path}/features.h5",
-    output:
-        metrics=R + "/evaluate/{path}/metrics.json",
-        details=R + "/evaluate/{path}/metrics.details.json",
-    params:
-        param_keys=["evaluate.metric"],
-        values=values(["evaluate.metric"]),
-    resources:
         **size("evaluate"),
     log:
-        R + "/evaluate/{path}/evaluate.log",
+        log_path("evaluate", "{path}"),
     benchmark:
-        R + "/benchmarks/evaluate/{path}.tsv"
+        benchmark_path("evaluate", "{path}")
     shell:
-        "autoreid evaluate --features {input} --out {output.metrics} --params {PARAMS} > {log} 2>&1"
+        EVALUATE + " > {log} 2>&1"
 
 
 rule evaluate_rerank:
     input:
-        R + "/extract/{path}/features.h5",
+        unpack(evaluate_input),
     output:
-        metrics=R + "/evaluate/{path}/metrics_rerank.json",
-        details=R + "/evaluate/{path}/metrics_rerank.details.json",
+        features=R + "/evaluate/{path}/features.h5",
+        metrics=R + "/evaluate/{path}/metrics.json",
+        details=R + "/evaluate/{path}/metrics.details.json",
+        rerank=R + "/evaluate/{path}/metrics_rerank.json",
+        rerank_details=R + "/evaluate/{path}/metrics_rerank.details.json",
+    wildcard_constraints:
+        path="|".join(RERANKED) or "(?!)",
     params:
-        param_keys=["evaluate.metric", "rerank"],
-        values=values(["evaluate.metric", "rerank"]),
+        out=lambda w, output: os.path.dirname(output.metrics),
+        store=store_arg,
+        param_keys=["amp", "evaluate", "rerank"],
+        values=values(["amp", "evaluate", "rerank"]),
+    threads: THREADS
     resources:
+        gpu=GPU,
         **size("evaluate_rerank"),
     log:
-        R + "/evaluate/{path}/evaluate_rerank.log",
+        log_path("evaluate", "{path}"),
     benchmark:
-        R + "/benchmarks/evaluate_rerank/{path}.tsv"
+        benchmark_path("evaluate", "{path}")
     shell:
-        "autoreid evaluate --features {input} --out {output.metrics} --params {PARAMS} --rerank "
-        "> {log} 2>&1"
+        EVALUATE + " --rerank > {log} 2>&1"
+
+
+ruleorder: evaluate_rerank > evaluate
+
+
+rule evaluate_pixels:
+    input:
+        unpack(store_input),
+        manifest=P.manifest("{benchmark}"),
+    output:
+        features=P.pixels("{benchmark}") + "/features.h5",
+        metrics=P.pixels("{benchmark}") + "/metrics.json",
+        details=P.pixels("{benchmark}") + "/metrics.details.json",
+    params:
+        out=lambda w, output: os.path.dirname(output.metrics),
+        size=f"--height {config['train']['height']} --width {config['train']['width']}",
+        store=store_arg,
+        param_keys=["train.height", "train.width", "evaluate.metric"],
+        values=values(["train.height", "train.width", "evaluate.metric"]),
+    resources:
+        **size("evaluate_pixels"),
+    log:
+        log_path("evaluate", "{benchmark}", "pixels"),
+    benchmark:
+        benchmark_path("evaluate", "{benchmark}", "pixels")
+    shell:
+        "autoreid evaluate --pixels --manifest {input.manifest} {params.size} {params.store} "
+        "--params {PARAMS} --out-dir {params.out} > {log} 2>&1"
 
 
 def profile_command(head, names):
