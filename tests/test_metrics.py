@@ -279,3 +279,14 @@ def test_user_errors_name_the_problem(args, message):
     with pytest.raises(UserError) as e:
         evaluate(q, qp, np.zeros(len(q)), g, gp, np.ones(len(g)), args.get("metric", "euclidean"))
     assert str(e.value) == message
+
+
+def test_features_whose_sum_overflows_are_still_finite_and_ranked():
+    """The finiteness check sums the features first: a sum that overflows is not a NaN."""
+    q = np.full((2, 2), 3e38, np.float32)
+    g = np.array([[3e38, 3e38], [-3e38, -3e38], [3e38, 3e38]], np.float32)
+    m = evaluate(q / 1e20, np.array([1, 2]), np.zeros(2), g / 1e20, np.array([1, 2, 2]),
+                 np.ones(3), "cosine")
+    assert 0 <= m["mAP"] <= 1
+    assert evaluate(q, np.array([1, 2]), np.zeros(2), g, np.array([1, 2, 2]), np.ones(3),
+                    "cosine")["num_valid_query"] == 2

@@ -34,12 +34,18 @@ class EvaluateConfig:
 
 
 def _gallery_operands(g: torch.Tensor, metric: str):
-    """(G', g_sq) such that q @ G' (+ g_sq) ranks the gallery for each query as the distance does:
-    |g|^2 - 2 q.g is the squared Euclidean distance less |q|^2, a constant per row; -q.g is the
-    cosine distance less 1 (inputs L2-normalised)."""
+    """(alpha, g_sq) such that g_sq + alpha q.g ranks the gallery for each query as the distance
+    does: |g|^2 - 2 q.g is the squared Euclidean distance less |q|^2, a constant per row; -q.g is
+    the cosine distance less 1 (inputs L2-normalised). One addmm per chunk computes it."""
     if metric == "cosine":
-        return g.t().neg(), None
-    return g.t().mul(-2.0), g.pow(2).sum(1)
+        return -1.0, torch.zeros(g.shape[0])
+    return -2.0, g.pow(2).sum(1)
+
+
+def _all_finite(x: torch.Tensor) -> bool:
+    """No NaN or infinity in `x`: a sum carries either through (one fast pass); only if it
+    overflowed is every entry looked at."""
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
 
 
 def match_lists(q_pids: np.ndarray, q_camids: np.ndarray, g_pids: np.ndarray,
@@ -118,12 +124,12 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
     if not (len(q) and len(g)):
         raise UserError(f"evaluate: {len(q)} query and {len(g)} gallery features; both must be "
                         "non-empty")
-    if not (torch.isfinite(q).all() and torch.isfinite(g).all()):
+    if not (_all_finite(q) and _all_finite(g)):
         raise UserError("evaluate: the features contain NaN or infinite values")
     if metric == "cosine":
         q = torch.nn.functional.normalize(q, dim=1)
         g = torch.nn.functional.normalize(g, dim=1)
-    g_t, g_sq = _gallery_operands(g, metric)
+    alpha, g_sq = _gallery_operands(g, metric)
     matches, ignored = match_lists(*(np.asarray(a, np.int64) for a in (q_pids, q_camids, g_pids,
                                                                        g_camids)))
     rows = min(max(1, chunk_bytes // (g.shape[0] * BYTES_PER_ENTRY)), q.shape[0])
@@ -133,10 +139,8 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
         stop = min(s + rows, q.shape[0])
         if not (matches[s:stop] >= 0).any():
             continue
-        if distance is None:  # one matrix product into a reused buffer, one pass to add |g|^2
-            d = torch.mm(q[s:stop], g_t, out=buffer[: stop - s])
-            if g_sq is not None:
-                d.add_(g_sq)
+        if distance is None:  # |g|^2 + alpha q.g: one matrix product into a reused buffer
+            d = torch.addmm(g_sq, q[s:stop], g.t(), alpha=alpha, out=buffer[: stop - s])
         else:
             d = distance(s, stop)
         pos, n = match_positions(d, matches[s:stop], ignored[s:stop])
