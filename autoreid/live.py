@@ -4,6 +4,7 @@ gets the same numbers (`dvc plots show` draws them during the run; its `metrics.
 last epoch's, which `dvc exp show` lists), and the console gets one timestamped line."""
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from pathlib import Path
@@ -36,21 +37,19 @@ def save(out: Path, rows: list[dict]) -> None:
 
 
 _OPEN: dict[str, tuple] = {}  # folder -> (its rows list, its Live, how many rows it has logged)
-_LIVE: list = []  # the Live class that writes files only, made once
 
 
+@functools.cache
 def _files_only_live():
     """dvclive.Live without its look for a DVC repository (which imports DVC: 0.4 s a job):
     the pipeline declares live/ as outputs, so DVCLive has nothing to do with the repository."""
-    if not _LIVE:
-        import dvclive
+    import dvclive
 
-        class FilesOnly(dvclive.Live):
-            def _init_dvc(self):
-                self._dvc_repo, self._dvc_file = None, self._init_dvc_file()
+    class FilesOnly(dvclive.Live):
+        def _init_dvc(self):
+            self._dvc_repo, self._dvc_file = None, self._init_dvc_file()
 
-        _LIVE.append(FilesOnly)
-    return _LIVE[0]
+    return FilesOnly
 
 
 def write_live(folder: Path, rows: list[dict]) -> None:
