@@ -5,6 +5,7 @@ experiment (the workspace and the baseline commit included). The experiments are
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,11 +31,17 @@ def _collect(node, found: list[dict]) -> None:
     elif isinstance(node, dict):
         data = node.get("data")
         if isinstance(data, dict) and "params" in data and data.get("status") != "Failed":
-            found.append({"name": node.get("name") or data.get("name") or str(node.get("rev"))[:7],
+            found.append({"name": node.get("name") or data.get("name") or _short(node.get("rev")),
                           "params": _files(data.get("params")),
                           "metrics": _files(data.get("metrics"))})
         for key in ("experiments", "revs"):
             _collect(node.get(key), found)
+
+
+def _short(rev) -> str:
+    """A commit as git abbreviates it; `workspace` and branch names whole."""
+    rev = str(rev)
+    return rev[:7] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
 
 
 def _files(section) -> dict:
