@@ -10,6 +10,33 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# pytest-xdist runs the files on one worker per core (`-n auto --dist loadfile`, pyproject.toml), in
+# collection order: the files that take longest (`--durations`, 2-core machine) go first, so that
+# the short ones fill the workers' last minutes and both end together.
+LONGEST_FIRST = ("test_workflow.py", "test_dvc.py", "test_slurm.py", "test_pretrain.py",
+                 "test_search.py", "test_devices.py", "test_preemption.py", "test_train_evaluate.py",
+                 "test_rerun_incomplete.py", "test_determinism.py", "test_atomic.py", "test_cli.py")
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: a worker per core, at most 4 (each test may start a 2-core job of its own)."""
+    return max(1, min(4, len(os.sched_getaffinity(0))))
+
+
+def pytest_configure(config) -> None:
+    """Under xdist, each worker's torch (and the jobs its tests start without `--threads`) takes
+    its share of the cores: two workers of two OpenMP threads each on 2 cores spin against each
+    other (an in-process search ran 4x slower)."""
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1:
+        share = max(1, len(os.sched_getaffinity(0)) // workers)
+        os.environ.setdefault("OMP_NUM_THREADS", str(share))
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: files stay whole
+
 
 @pytest.fixture(scope="session")
 def market(tmp_path_factory) -> dict:
