@@ -114,20 +114,21 @@ def evaluate_input(w):
 
 EVALUATE = (PLACE + "autoreid evaluate --checkpoint {input.model} --manifest {input.manifest} "
             "--out-dir {params.out} --params {PARAMS} {params.store} " + RUNTIME)
+EVALUATED = {name: R + "/evaluate/{path}/" + file for name, file in (
+    ("features", "features.h5"), ("metrics", "metrics.json"), ("details", "metrics.details.json"))}
 
 
 rule evaluate:
     input:
         unpack(evaluate_input),
     output:
-        features=R + "/evaluate/{path}/features.h5",
-        metrics=R + "/evaluate/{path}/metrics.json",
-        details=R + "/evaluate/{path}/metrics.details.json",
+        **EVALUATED,
     wildcard_constraints:
         path="[a-z0-9-]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(-run[0-9]+)?",
     params:
         out=lambda w, output: os.path.dirname(output.metrics),
         store=store_arg,
+        rerank="",
         param_keys=["amp", "evaluate"],
         values=values(["amp", "evaluate"]),
     threads: THREADS
@@ -139,35 +140,23 @@ rule evaluate:
     benchmark:
         benchmark_path("evaluate", "{path}")
     shell:
-        EVALUATE + " > {log} 2>&1"
+        EVALUATE + "{params.rerank} > {log} 2>&1"
 
 
-rule evaluate_rerank:
-    input:
-        unpack(evaluate_input),
+use rule evaluate as evaluate_rerank with:
     output:
-        features=R + "/evaluate/{path}/features.h5",
-        metrics=R + "/evaluate/{path}/metrics.json",
-        details=R + "/evaluate/{path}/metrics.details.json",
+        **EVALUATED,
         rerank=R + "/evaluate/{path}/metrics_rerank.json",
         rerank_details=R + "/evaluate/{path}/metrics_rerank.details.json",
     wildcard_constraints:
         path="|".join(RERANKED) or "(?!)",
     params:
-        out=lambda w, output: os.path.dirname(output.metrics),
-        store=store_arg,
+        rerank=" --rerank",
         param_keys=["amp", "evaluate", "rerank"],
         values=values(["amp", "evaluate", "rerank"]),
-    threads: THREADS
     resources:
         gpu=GPU,
         **size("evaluate_rerank"),
-    log:
-        log_path("evaluate", "{path}"),
-    benchmark:
-        benchmark_path("evaluate", "{path}")
-    shell:
-        EVALUATE + " --rerank > {log} 2>&1"
 
 
 ruleorder: evaluate_rerank > evaluate
