@@ -18,9 +18,14 @@ LONGEST_FIRST = ("test_workflow.py", "test_dvc.py", "test_slurm.py", "test_pretr
                  "test_rerun_incomplete.py", "test_determinism.py", "test_atomic.py", "test_cli.py")
 
 
+def cores() -> int:
+    """The cores this process may run on (all of them where the OS cannot say)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: a worker per core, at most 4 (each test may start a 2-core job of its own)."""
-    return max(1, min(4, len(os.sched_getaffinity(0))))
+    return max(1, min(4, cores()))
 
 
 def pytest_configure(config) -> None:
@@ -29,7 +34,7 @@ def pytest_configure(config) -> None:
     other (an in-process search ran 4x slower)."""
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if workers > 1:
-        share = max(1, len(os.sched_getaffinity(0)) // workers)
+        share = max(1, cores() // workers)
         os.environ.setdefault("OMP_NUM_THREADS", str(share))
 
 
