@@ -193,3 +193,54 @@ def test_the_unrolled_step_and_the_finite_differences_move_omega_as_darts_does(m
     torch.testing.assert_close(minus, -plus)
     torch.testing.assert_close(torch.cat([w.detach().flatten() for w in weights.values()]), omega,
                                rtol=0, atol=0)
+
+
+def dropout_masks(model, record: list):
+    """Record, on every forward pass, which entries each of the head's dropouts zeroed."""
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.register_forward_hook(lambda mod, inp, out: record.append((out == 0) & (inp[0] != 0)))
+
+
+def test_the_unrolled_passes_on_d_train_share_their_dropout_masks():
+    """The finite differences subtract two D_train losses 2 eps apart: under different dropout
+    masks that difference is mask noise (the paper profile's dropout is 0.5)."""
+    c, xi = cfg(order="second"), 0.3
+    model = tiny_supernet(seed=5)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.5
+    train_batch, val_batch = batch(6), batch(7)
+    masks = []
+    dropout_masks(model, masks)
+    step._unrolled_alpha_grad(model, c, train_batch, val_batch, xi)
+    per_pass = [masks[i:i + 2] for i in range(0, len(masks), 2)]  # drop_f, drop_g per pass
+    assert len(per_pass) == 4  # L_train, L_val, L_train at omega + eps v and omega - eps v
+    train_passes = [per_pass[0], per_pass[2], per_pass[3]]
+    assert any(m.any() for m in per_pass[0])  # dropout is at work
+    for other in train_passes[1:]:
+        for a, b in zip(train_passes[0], other):
+            assert torch.equal(a, b)
+
+
+def test_the_unrolled_gradient_runs_in_fp32_whatever_amp_says():
+    """Under bf16 autocast a finite-difference step of radius 0.01 is below the weights'
+    resolution; the unrolled passes ignore amp, so the alpha gradient is the fp32 one exactly
+    (omega's lr is 0: the omega step, the only pass in bf16, moves nothing)."""
+    from autoreid.amp import Precision
+
+    c, xi = cfg(order="second"), 0.3
+    got = {}
+    for mode in ("off", "bf16"):
+        model = tiny_supernet(seed=5).float()
+        weights, alphas = split_params(model)
+        w_opt = torch.optim.SGD(list(weights.values()), 0.0)
+        a_opt = torch.optim.SGD(list(alphas.values()), 1.0)
+        x, y = batch(6)
+        xv, yv = batch(7)
+        torch.manual_seed(0)
+        search_step(model, c, list(weights.values()), w_opt, a_opt, (x.float(), y), (xv.float(), yv),
+                    xi, Precision(mode, torch.device("cpu")))
+        got[mode] = [a.grad.clone() for a in alphas.values()]
+    for off, bf16 in zip(got["off"], got["bf16"]):
+        torch.testing.assert_close(bf16, off, rtol=0, atol=0)

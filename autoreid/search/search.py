@@ -91,8 +91,6 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
            store: str | None = None, workers: int = 0, amp: str = "off") -> dict:
     cfg.check()
     precision = Precision(amp, device, log)
-    if precision.mode == "fp16" and cfg.order == "second":
-        raise UserError("search: order: second with amp: fp16 is not supported (use bf16 or off)")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     records = read_manifest(split_file, splits=("train", "val"))

@@ -5,7 +5,10 @@ First order: alpha's gradient at the current omega. Second order (DARTS' unrolle
 d/dalpha L_val(omega - xi * dL_train/domega, alpha)
   = dL_val/dalpha (at omega') - xi * d2L_train/(dalpha domega) . dL_val/domega' (at omega'),
 the Hessian-vector product by central finite differences around omega (step eps along
-dL_val/domega'), as in DARTS.
+dL_val/domega'), as in DARTS. Two things make those differences mean something: every pass on the
+D_train batch replays the same random stream, so dropout draws the same masks in all of them (a
+difference of two losses with different masks is mostly mask noise), and the unrolled passes run in
+fp32 whatever `amp` says (a step of radius 0.01 over millions of weights is below bf16's resolution).
 """
 from __future__ import annotations
 
@@ -24,20 +27,40 @@ def _loss(model: ReIDNet, cfg, x, y, amp: Precision = OFF) -> torch.Tensor:
     return objective_loss(out, y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
 
 
-def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float,
-                         amp: Precision = OFF) -> float:
+class _Replay:
+    """The random state (CPU, and the CUDA device's) as it was at creation, restored before each
+    pass run through it: dropout draws the same masks in all of them."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device if device.type == "cuda" else None
+        self.cpu_state = torch.get_rng_state()
+        self.cuda_state = torch.cuda.get_rng_state(self.cuda) if self.cuda else None
+
+    def __call__(self, fn, *args):
+        torch.set_rng_state(self.cpu_state)
+        if self.cuda:
+            torch.cuda.set_rng_state(self.cuda_state, self.cuda)
+        return fn(*args)
+
+
+def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float) -> float:
     """DARTS second-order gradient of the val loss w.r.t. alpha; sets alpha.grad; returns the loss.
-    The finite differences step omega by FD_RADIUS (in norm) along dL_val/domega'. No loss
-    scaling: the search refuses `order: second` with fp16."""
+    The finite differences step omega by FD_RADIUS (in norm) along dL_val/domega'. In fp32 (no
+    autocast, no loss scaling); the three D_train passes share their dropout masks."""
     weights = model.backbone.weight_parameters() + list(model.head.parameters())
     alphas = model.backbone.arch_parameters()
     backup = [w.detach().clone() for w in weights]
-    grads = torch.autograd.grad(_loss(model, cfg, *train_batch, amp), weights, allow_unused=True)
+    same_masks = _Replay(alphas[0].device)
+
+    def train_loss() -> torch.Tensor:
+        return same_masks(_loss, model, cfg, *train_batch)
+
+    grads = torch.autograd.grad(train_loss(), weights, allow_unused=True)
     with torch.no_grad():  # virtual step w' = w - xi * dL_train/dw
         for w, g in zip(weights, grads):
             if g is not None:
                 w.sub_(xi * g)
-    val_loss = _loss(model, cfg, *val_batch, amp)
+    val_loss = _loss(model, cfg, *val_batch)
     g_all = torch.autograd.grad(val_loss, alphas + weights, allow_unused=True)
     d_alpha, d_w = g_all[: len(alphas)], g_all[len(alphas):]
     d_w = [torch.zeros_like(w) if g is None else g for w, g in zip(weights, d_w)]
@@ -47,7 +70,7 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float,
         with torch.no_grad():
             for w, b, g in zip(weights, backup, d_w):
                 w.copy_(b + sign * eps * g)
-        return torch.autograd.grad(_loss(model, cfg, *train_batch, amp), alphas)
+        return torch.autograd.grad(train_loss(), alphas)
 
     g_plus, g_minus = alpha_grad_at(1.0), alpha_grad_at(-1.0)
     with torch.no_grad():
@@ -62,14 +85,15 @@ def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
                 val_batch, xi: float, amp: Precision = OFF) -> tuple[float, float]:
     """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
     D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
-    with the virtual step `xi`), the forward passes in `amp`'s precision. Returns both losses."""
+    with the virtual step `xi`, in fp32), the other forward passes in `amp`'s precision. Returns
+    both losses."""
     w_opt.zero_grad(set_to_none=True)
     lw = _loss(model, cfg, *train_batch, amp)
     amp.backward(lw, inputs=w_params)
     amp.step(w_opt, w_params, cfg.grad_clip)
     a_opt.zero_grad(set_to_none=True)
     if cfg.order == "second":
-        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi, amp)
+        loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
         a_opt.step()
     else:
         la = _loss(model, cfg, *val_batch, amp)
