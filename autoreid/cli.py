@@ -283,44 +283,14 @@ def cmd_evaluate(a) -> None:
 
 
 def _score(a, features_path, out, rerank: bool) -> None:
-    import numpy as np
+    from autoreid.evaluate.scores import score
 
-    from autoreid.extract import read_features
-    from autoreid.evaluate.metrics import evaluate
-    from autoreid.io import write_json
-
-    metric = resolve(a, "evaluate").metric
-    f = read_features(features_path)
-    q, g = f["query"], f["gallery"]
-    distance = None
-    if rerank:
-        from autoreid.evaluate.rerank import k_reciprocal
-
-        rk = resolve(a, "rerank")
-        qf, gf = q.features, g.features
-        if metric == "cosine":
-            qf = qf / np.linalg.norm(qf, axis=1, keepdims=True).clip(1e-12)
-            gf = gf / np.linalg.norm(gf, axis=1, keepdims=True).clip(1e-12)
-        distance = k_reciprocal(qf, gf, rk.k1, rk.k2, rk.lam)
-    m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
-                 distance=distance)
-    metrics = {k: m[k] for k in METRICS}
-    details = {k: v for k, v in m.items() if k not in METRICS} | {"features": str(features_path)}
-    if rerank:
-        details["rerank"] = {"k1": rk.k1, "k2": rk.k2, "lambda": rk.lam}
-    write_json(details_path(out), details)  # what DVC compares is metrics alone
-    write_json(out, metrics)
-    print(f"mAP {100 * m['mAP']:.1f}  R1 {100 * m['rank1']:.1f}  R5 {100 * m['rank5']:.1f}  "
-          f"R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  -> {out}")
-
-
-METRICS = ("mAP", "mINP", "rank1", "rank5", "rank10")  # metrics.json; the rest goes beside it
-
-
-def details_path(out: str) -> Path:
-    """Beside metrics.json: its CMC curve, query/gallery counts, distance and features file."""
-    out = Path(out)
-    return out.with_name(f"{out.stem}.details.json")
+    m = score(features_path, out, resolve(a, "evaluate").metric, resolve(a, "bootstrap"),
+              resolve(a, "rerank") if rerank else None)
+    lo, hi = m["mAP_ci95"]
+    print(f"mAP {100 * m['mAP']:.1f} [{100 * lo:.1f}, {100 * hi:.1f}]  R1 {100 * m['rank1']:.1f}  "
+          f"R5 {100 * m['rank5']:.1f}  R10 {100 * m['rank10']:.1f}  mINP {100 * m['mINP']:.1f}  "
+          f"-> {out}")
 
 
 def cmd_profile(a) -> None:

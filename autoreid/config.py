@@ -37,6 +37,7 @@ STAGES = {  # stage -> (its params section, None: top-level keys; its dataclass)
     "train": ("train", "autoreid.train.train:TrainConfig"),
     "evaluate": ("evaluate", "autoreid.evaluate.metrics:EvaluateConfig"),
     "rerank": ("rerank", "autoreid.evaluate.rerank:RerankConfig"),
+    "bootstrap": ("bootstrap", "autoreid.evaluate.bootstrap:BootstrapConfig"),
     "profile": ("profile", "autoreid.profile:ProfileConfig"),
     "figures": ("figures", "autoreid.figures:FiguresConfig"),
     **{f"synth.{name}": (f"synth.{name}", f"autoreid.data.synth.{module}:{cls}") for name, module, cls

@@ -74,8 +74,13 @@ def test_rerank_through_the_cli(market, tmp_path):
     details = {n: json.loads((tmp_path / f"{n}.details.json").read_text()) for n in ("plain", "rk")}
     assert details["rk"]["rerank"] == {"k1": 20, "k2": 6, "lambda": 0.3}
     assert "rerank" not in details["plain"] and details["plain"]["num_query"] == 30
-    assert set(plain) == set(rk) == {"mAP", "mINP", "rank1", "rank5", "rank10"}
+    assert set(plain) == set(rk) == {"mAP", "mINP", "rank1", "rank5", "rank10", "mAP_ci95",
+                                     "rank1_ci95", "mINP_ci95", "bootstrap"}
     assert plain["mAP"] != rk["mAP"] and 0 <= rk["mAP"] <= 1
+    for m in (plain, rk):  # re-ranked metrics get their intervals too
+        lo, hi = m["mAP_ci95"]
+        assert lo <= m["mAP"] <= hi and lo < hi
+    assert np.nanmean(np.array(details["rk"]["ap"], float)) == pytest.approx(rk["mAP"])
 
 
 @pytest.mark.parametrize("block", [7, 16, 2048])

@@ -116,7 +116,9 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
              g_pids: np.ndarray, g_camids: np.ndarray, metric: str = "euclidean",
              max_rank: int = 50, chunk_bytes: int = 1 << 30, distance=None) -> dict:
     """`distance(start, stop)`, when given, supplies the distances of queries start..stop to the
-    gallery (re-ranking); otherwise they are computed from the features with `metric`."""
+    gallery (re-ranking); otherwise they are computed from the features with `metric`.
+    `per_query` holds each query's AP, the 1-based rank of its first true match (`first_hit`) and
+    its INP (n matches / rank of the last), in query order, NaN where the query has no match."""
     if metric not in ("euclidean", "cosine"):
         raise UserError(f"unknown metric {metric!r} (euclidean or cosine)")
     q = torch.as_tensor(np.ascontiguousarray(qf), dtype=torch.float32)
@@ -134,10 +136,11 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
                                                                        g_camids)))
     rows = min(max(1, chunk_bytes // (g.shape[0] * BYTES_PER_ENTRY)), q.shape[0])
     buffer = torch.empty(rows, g.shape[0]) if distance is None else None
-    ap, inp, first = [], [], []
+    has_match = (matches >= 0).any(1)
+    ap, inp, first = (torch.full((q.shape[0],), float("nan"), dtype=torch.float64) for _ in range(3))
     for s in range(0, q.shape[0], rows):
         stop = min(s + rows, q.shape[0])
-        if not (matches[s:stop] >= 0).any():
+        if not has_match[s:stop].any():
             continue
         if distance is None:  # |g|^2 + alpha q.g: one matrix product into a reused buffer
             d = torch.addmm(g_sq, q[s:stop], g.t(), alpha=alpha, out=buffer[: stop - s])
@@ -145,15 +148,18 @@ def evaluate(qf: np.ndarray, q_pids: np.ndarray, q_camids: np.ndarray, gf: np.nd
             d = distance(s, stop)
         pos, n = match_positions(d, matches[s:stop], ignored[s:stop])
         j = torch.arange(1, pos.shape[1] + 1, dtype=torch.float64)[None, :]
-        ap.append(torch.where(torch.isfinite(pos), j / pos, 0.0).sum(1) / n)
-        inp.append(n / pos.gather(1, (n - 1)[:, None]).squeeze(1))
-        first.append(pos[:, 0])
-    if not ap:
+        valid = torch.from_numpy(s + np.flatnonzero(has_match[s:stop]))
+        ap[valid] = torch.where(torch.isfinite(pos), j / pos, 0.0).sum(1) / n
+        inp[valid] = n / pos.gather(1, (n - 1)[:, None]).squeeze(1)
+        first[valid] = pos[:, 0]
+    if not has_match.any():
         raise UserError("evaluate: no query has a true match in the gallery "
                         "(same identity, other camera); check pids and camids")
-    ap, inp, first = torch.cat(ap), torch.cat(inp), torch.cat(first)
-    cmc = [(first <= r).double().mean().item() for r in range(1, max_rank + 1)]
-    return {"mAP": ap.mean().item(), "mINP": inp.mean().item(),
+    valid = torch.from_numpy(has_match)
+    hits = first[valid]
+    cmc = [(hits <= r).double().mean().item() for r in range(1, max_rank + 1)]
+    return {"mAP": ap[valid].mean().item(), "mINP": inp[valid].mean().item(),
             "rank1": cmc[0], "rank5": cmc[min(4, max_rank - 1)], "rank10": cmc[min(9, max_rank - 1)],
-            "cmc": cmc, "num_query": int(q.shape[0]), "num_valid_query": int(ap.numel()),
-            "num_gallery": int(g.shape[0]), "metric": metric}
+            "cmc": cmc, "num_query": int(q.shape[0]), "num_valid_query": int(valid.sum()),
+            "num_gallery": int(g.shape[0]), "metric": metric,
+            "per_query": {"ap": ap.numpy(), "first_hit": first.numpy(), "inp": inp.numpy()}}

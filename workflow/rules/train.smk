@@ -129,8 +129,8 @@ rule evaluate:
         out=lambda w, output: os.path.dirname(output.metrics),
         store=store_arg,
         rerank="",
-        param_keys=["amp", "evaluate"],
-        values=values(["amp", "evaluate"]),
+        param_keys=["amp", "evaluate", "bootstrap"],
+        values=values(["amp", "evaluate", "bootstrap"]),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -152,8 +152,8 @@ use rule evaluate as evaluate_rerank with:
         path="|".join(RERANKED) or "(?!)",
     params:
         rerank=" --rerank",
-        param_keys=["amp", "evaluate", "rerank"],
-        values=values(["amp", "evaluate", "rerank"]),
+        param_keys=["amp", "evaluate", "bootstrap", "rerank"],
+        values=values(["amp", "evaluate", "bootstrap", "rerank"]),
     resources:
         gpu=GPU,
         **size("evaluate_rerank"),
@@ -174,8 +174,8 @@ rule evaluate_pixels:
         out=lambda w, output: os.path.dirname(output.metrics),
         size=f"--height {config['train']['height']} --width {config['train']['width']}",
         store=store_arg,
-        param_keys=["train.height", "train.width", "evaluate.metric"],
-        values=values(["train.height", "train.width", "evaluate.metric"]),
+        param_keys=["train.height", "train.width", "evaluate.metric", "bootstrap"],
+        values=values(["train.height", "train.width", "evaluate.metric", "bootstrap"]),
     resources:
         **size("evaluate_pixels"),
     log:
