@@ -321,6 +321,18 @@ def cmd_profile(a) -> None:
                   f"l={list(cfg.layers)}, {cfg.num_classes} classes")
 
 
+def cmd_compare(a) -> None:
+    from autoreid.compare import compare, expand, report
+    from autoreid.io import write_json
+
+    name = "metrics_rerank.json" if a.rerank else "metrics.json"
+    result = compare(expand(a.A, name), expand(a.B, name), resolve(a, "bootstrap"),
+                     resolve(a, "seeds"))
+    if a.out:
+        write_json(a.out, result)
+    print(report(result))
+
+
 def cmd_select(a) -> None:
     from autoreid.config import load_params
     from autoreid.select import select
@@ -528,6 +540,19 @@ def parser() -> argparse.ArgumentParser:
     _params(s, "`evaluate` and `rerank` sections", overrides=False)
     _runtime(s)
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("compare", help="B - A in mAP, R1 and mINP with a 95%% interval and a "
+                       "verdict: two evaluations, or two sets of them (seeds)")
+    for side in ("A", "B"):
+        s.add_argument(side, help="an evaluation folder (metrics.json and metrics.details.json), "
+                       "several separated by commas, a quoted glob, or a folder of seed<k>/ "
+                       "evaluations: the seeds of one configuration")
+    s.add_argument("--rerank", action="store_true",
+                   help="compare the re-ranked metrics (metrics_rerank.json) (default: plain)")
+    s.add_argument("--out", help="JSON file to write the comparison to (default: print only)")
+    _params(s, "`bootstrap` and `seeds` sections (seeds.sd: the seed noise assumed when each side "
+            "has one training)", overrides=False)
+    s.set_defaults(func=cmd_compare)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
     s.add_argument("--arch", required=True, nargs="+",

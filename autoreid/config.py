@@ -38,6 +38,7 @@ STAGES = {  # stage -> (its params section, None: top-level keys; its dataclass)
     "evaluate": ("evaluate", "autoreid.evaluate.metrics:EvaluateConfig"),
     "rerank": ("rerank", "autoreid.evaluate.rerank:RerankConfig"),
     "bootstrap": ("bootstrap", "autoreid.evaluate.bootstrap:BootstrapConfig"),
+    "seeds": ("seeds", "autoreid.compare:SeedsConfig"),
     "profile": ("profile", "autoreid.profile:ProfileConfig"),
     "figures": ("figures", "autoreid.figures:FiguresConfig"),
     **{f"synth.{name}": (f"synth.{name}", f"autoreid.data.synth.{module}:{cls}") for name, module, cls

@@ -68,14 +68,16 @@ def read_scores(path: str | Path) -> dict:
     from autoreid.io import read_json
 
     path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such file or folder")
     metrics = path / "metrics.json" if path.is_dir() else path
     if metrics.name.endswith(".details.json"):
         metrics = metrics.with_name(metrics.name.replace(".details.json", ".json"))
     details = details_path(metrics)
     for p in (metrics, details):
         if not p.is_file():
-            raise UserError(f"{p}: not found ({path} is not a scored evaluation: "
-                            "`autoreid evaluate` writes metrics.json and metrics.details.json)")
+            raise UserError(f"{p.parent}: no {p.name} (not a scored evaluation: `autoreid "
+                            "evaluate` writes metrics.json and metrics.details.json)")
     d = read_json(details)
     missing = [k for k in ("path", "pid") + PER_QUERY if k not in d]
     if missing:

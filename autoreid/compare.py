@@ -1,0 +1,179 @@
+"""`autoreid compare A B`: is B better than A, and by how much, beyond noise?
+
+A side is one evaluation (a folder with metrics.json and metrics.details.json) or several: the same
+configuration trained with different seeds. The difference is B - A in mAP, R1 and mINP, each side
+its mean over its seeds, with a 95% interval that accounts for
+- the queries: both sides are scored on the same queries, so the comparison is paired query by
+  query; the interval is the identity bootstrap (autoreid.evaluate.bootstrap) of the per-query
+  differences (each side's per-query results averaged over its seeds);
+- the seeds, when a side has more than one: their spread enters as a standard error (paired seed
+  by seed when both sides hold the same seeds, `seed<k>` folders; Welch's otherwise), added to the
+  query variance, with Student's t at the Welch-Satterthwaite degrees of freedom.
+With one evaluation a side the interval is the bootstrap's percentile interval, so an evaluation
+compared with itself gives 0 with a zero-width interval. The verdict is B (the interval is above
+0), A (below 0) or `not resolved` (it holds 0).
+"""
+from __future__ import annotations
+
+import glob
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from autoreid.errors import UserError
+from autoreid.evaluate.bootstrap import (INTERVALS, BootstrapConfig, draw_counts, group_sums,
+                                         percentile_interval, per_query, settings)
+
+SEED = re.compile(r"^seed(\d+)$")
+LABELS = {"mAP": "mAP", "rank1": "R1", "mINP": "mINP"}
+
+
+def expand(side: str, metrics: str = "metrics.json") -> list[Path]:
+    """A side as given: folders (or metrics files) separated by commas, each may be a glob; a
+    folder without `metrics` but with seed<k>/ folders that have it stands for those seeds."""
+    out: list[Path] = []
+    for item in filter(None, side.split(",")):
+        matches = sorted(glob.glob(item)) if glob.has_magic(item) else [item]
+        if not matches:
+            raise UserError(f"{item}: matches no folder")
+        for m in map(Path, matches):
+            if not m.exists():
+                raise UserError(f"{m}: no such folder")
+            if m.is_dir() and not (m / metrics).exists():
+                seeds = sorted((p for p in m.iterdir() if SEED.match(p.name) and (p / metrics).exists()),
+                               key=lambda p: int(SEED.match(p.name)[1]))
+                out += [p / metrics for p in seeds] or [m / metrics]  # none: read_scores says so
+            else:
+                out.append(m / metrics if m.is_dir() else m)
+    if not out:
+        raise UserError(f"{side!r}: no evaluation given")
+    return out
+
+
+def _seed_of(path: Path) -> int | None:
+    m = SEED.match(path.parent.name)
+    return int(m[1]) if m else None
+
+
+def _aligned(side: list[dict], reference: dict, what: str) -> np.ndarray:
+    """(seeds, metrics, queries): each evaluation's per-query values in `reference`'s query order.
+    Refused where the query sets differ, or where a query has a true match in one and not the other
+    (the galleries differ)."""
+    ref_paths, ref_pids = reference["path"], reference["pid"]
+    unique = len(set(ref_paths.tolist())) == len(ref_paths)
+    out = []
+    for s in side:
+        paths = s["path"]
+        if len(paths) == len(ref_paths) and (paths == ref_paths).all():
+            order = np.arange(len(paths))
+        elif unique and len(paths) == len(ref_paths) and set(paths.tolist()) == set(ref_paths.tolist()):
+            index = {p: i for i, p in enumerate(paths.tolist())}
+            order = np.array([index[p] for p in ref_paths.tolist()])
+        else:
+            common = len(set(paths.tolist()) & set(ref_paths.tolist()))
+            raise UserError(f"{s['source']} and {reference['source']}: different query sets "
+                            f"({len(paths)} and {len(ref_paths)} queries, {common} in common); "
+                            f"{what} needs evaluations of the same queries")
+        if not (s["pid"][order] == ref_pids).all():
+            raise UserError(f"{s['source']} and {reference['source']}: the same query paths carry "
+                            "different identities")
+        v = per_query(s["ap"][order], s["first_hit"][order], s["inp"][order])
+        out.append(np.stack([v[k] for k in INTERVALS]))
+    values = np.stack(out)
+    valid = ~np.isnan(values[:, 0])
+    if not (valid == valid[0]).all():
+        raise UserError(f"{reference['source']}: the evaluations differ in which queries have a true "
+                        f"match (different galleries?); {what} needs the same query and gallery")
+    return values
+
+
+@dataclass(frozen=True)
+class SeedsConfig:
+    count: int  # training seeds per table row: 0..count-1
+    sd: dict  # {metric: sd} of one training's result from its seed alone (fractions); None: unknown
+
+
+def _seed_errors(a: np.ndarray, b: np.ndarray, seeds_a: list, seeds_b: list, same: bool,
+                 assumed: dict | None):
+    """The seeds' part of the interval of mean(b) - mean(a), per metric: (squared standard error,
+    degrees of freedom, how), or None where it is left out. a, b: (seeds, metrics)."""
+    if same:  # one and the same trainings on both sides: no seed noise between them
+        return None
+    if len(a) > 1 and None not in seeds_a and seeds_a == seeds_b:  # paired seed by seed
+        d = b - a
+        return d.var(0, ddof=1) / len(d), np.full(d.shape[1], len(d) - 1.0), "paired seed by seed; Student's t"
+    spread = [x for x in (a, b) if len(x) > 1]
+    if spread:  # the spread of the sides that have one, pooled, for both sides
+        df = float(sum(len(x) - 1 for x in spread))
+        pooled = sum(x.var(0, ddof=1) * (len(x) - 1) for x in spread) / df
+        return pooled * (1 / len(a) + 1 / len(b)), np.full(a.shape[1], df), "their pooled spread; Student's t"
+    if assumed is None or None in (assumed[k] for k in INTERVALS):
+        return None
+    sd = np.array([assumed[k] for k in INTERVALS])
+    return 2 * sd ** 2, np.full(a.shape[1], np.inf), "one training a side: the profile's seeds.sd"
+
+
+def compare(a_paths: list[Path], b_paths: list[Path], boot: BootstrapConfig,
+            seeds: SeedsConfig | None = None) -> dict:
+    """The difference B - A with its interval and verdict, per metric (see the module's text)."""
+    from scipy import stats
+
+    from autoreid.evaluate.scores import read_scores
+
+    a_scores, b_scores = [read_scores(p) for p in a_paths], [read_scores(p) for p in b_paths]
+    reference = a_scores[0]
+    a = _aligned(a_scores, reference, "compare")
+    b = _aligned(b_scores, reference, "compare")
+    valid = ~np.isnan(a[0, 0])
+    if not (valid == ~np.isnan(b[0, 0])).all():
+        raise UserError(f"{a_paths[0]} and {b_paths[0]}: they differ in which queries have a true "
+                        "match (different galleries?); compare needs the same query and gallery")
+    a, b, pids = a[:, :, valid], b[:, :, valid], reference["pid"][valid]
+    per_seed_a, per_seed_b = a.mean(2), b.mean(2)  # (seeds, metrics)
+    diff = per_seed_b.mean(0) - per_seed_a.mean(0)
+    ids, sums, counts = group_sums(b.mean(0) - a.mean(0), pids)
+    w = draw_counts(len(ids), boot.resamples, boot.seed)
+    resampled = (w @ sums.T) / (w @ counts)[:, None]  # (resamples, metrics)
+    seeds_a, seeds_b = [_seed_of(p) for p in a_paths], [_seed_of(p) for p in b_paths]
+    same = sorted(map(str, a_paths)) == sorted(map(str, b_paths))
+    seed = _seed_errors(per_seed_a, per_seed_b, seeds_a, seeds_b, same, seeds and seeds.sd)
+    if seed is None:
+        lo, hi = percentile_interval(resampled)
+        how = "queries (paired; identity bootstrap)" + (
+            "" if same else "; seed noise not included (one training a side, no seeds.sd)")
+    else:
+        se2_seed, df_seed, pairing = seed
+        se2 = se2_seed + resampled.var(0, ddof=1)
+        df = np.where(se2_seed > 0, se2 ** 2 / np.maximum(se2_seed ** 2 / df_seed, 1e-300), np.inf)
+        half = stats.t.ppf(0.975, np.minimum(df, 1e9)) * np.sqrt(se2)
+        lo, hi = diff - half, diff + half
+        how = f"queries (paired; identity bootstrap) and seeds ({pairing})"
+    metrics = {}
+    for i, name in enumerate(INTERVALS):
+        verdict = "B" if lo[i] > 0 else "A" if hi[i] < 0 else "not resolved"
+        metrics[name] = {"A": float(per_seed_a[:, i].mean()), "B": float(per_seed_b[:, i].mean()),
+                         "difference": float(diff[i]), "ci95": [float(lo[i]), float(hi[i])],
+                         "verdict": verdict}
+    return {"A": {"evaluations": [str(p) for p in a_paths], "seeds": len(a_paths)},
+            "B": {"evaluations": [str(p) for p in b_paths], "seeds": len(b_paths)},
+            "queries": int(valid.sum()), "identities": int(len(ids)), "interval": how,
+            "bootstrap": settings(boot), "metrics": metrics}
+
+
+def report(result: dict) -> str:
+    """The comparison as a few lines of text, in %."""
+    lines = []
+    for name in ("A", "B"):
+        s = result[name]
+        more = f" and {s['seeds'] - 1} more ({s['seeds']} seeds)" if s["seeds"] > 1 else ""
+        lines.append(f"{name}: {s['evaluations'][0]}{more}")
+    lines += [f"{result['queries']} queries of {result['identities']} identities; 95% interval of "
+              f"B - A over {result['interval']}",
+              f"{'':<6}{'A':>7}{'B':>7}{'B - A':>8}  {'95% interval':<17}verdict"]
+    for name, m in result["metrics"].items():
+        interval = "[{:+.1f}, {:+.1f}]".format(*(100 * v for v in m["ci95"]))
+        lines.append(f"{LABELS[name]:<6}{100 * m['A']:>7.1f}{100 * m['B']:>7.1f}"
+                     f"{100 * m['difference']:>+8.1f}  {interval:<17}{m['verdict']}")
+    return "\n".join(lines)
