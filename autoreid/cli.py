@@ -171,7 +171,8 @@ def cmd_derive(a) -> None:
     for key in ("normal", "reduce", "ops", "nodes"):
         if key not in alphas:
             raise UserError(f"{a.alphas}: missing '{key}' (not written by `autoreid search`?)")
-    meta = {k: alphas[k] for k in ("space", "objective") if k in alphas}
+    meta = {k: alphas[k] for k in ("space", "objective", "epochs", "alpha_entropy",
+                                   "genotype_stable_since") if k in alphas}
     meta["alphas"] = str(a.alphas)
     g = derive(alphas["normal"], alphas["reduce"], alphas["ops"], alphas["nodes"], meta)
     genotypes.save(g, a.out)

@@ -14,7 +14,8 @@ from autoreid.runtime import hms
 
 LOGGER = logging.getLogger("autoreid")
 NOT_LIVE = ("epoch", "seconds", "ranks")  # in log.csv only (images_per_s says the speed)
-SHOWN = ("loss", "loss_w", "loss_alpha", "lr", "images_per_s", "mAP", "rank1", "train_acc")
+SHOWN = ("loss", "loss_w", "loss_alpha", "alpha_entropy", "genotype_changed", "lr", "images_per_s",
+         "mAP", "rank1", "train_acc")
 
 
 def epoch_end(out: Path, stage: str, rows: list[dict], epochs: int, started: float,

@@ -156,3 +156,36 @@ def test_derive_cli_writes_genotype_and_figure(runs, tmp_path):
     g = load(tmp_path / "g.yaml")
     assert len(g.normal) == 8 and g.meta["space"] == "standard"
     assert (tmp_path / "cells.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_search_logs_its_convergence(runs):
+    """Each epoch: the mean normalised entropy of the op weights (1: uniform) and whether the
+    genotype derived then differs from the previous epoch's, as the history's weights say."""
+    import csv
+
+    from autoreid.search.derive import derive, normalised_entropy, structure
+
+    result, out = runs["retrieval"]
+    rows = list(csv.DictReader((out / "log.csv").open()))
+    history = json.loads((out / "alpha_history.json").read_text())
+    derived = [structure(derive(h["normal"], h["reduce"], history["ops"])) for h in history["epochs"]]
+    for i, (row, h) in enumerate(zip(rows, history["epochs"])):
+        assert float(row["alpha_entropy"]) == pytest.approx(
+            normal_entropy := normalised_entropy(h["normal"], h["reduce"]), abs=1e-5)
+        assert 0 < normal_entropy <= 1
+        if i:
+            assert int(row["genotype_changed"]) == int(derived[i] != derived[i - 1])
+    assert result["alpha_entropy"] == float(rows[-1]["alpha_entropy"])
+    assert 1 <= result["genotype_stable_since"] <= len(rows)
+
+
+def test_entropy_and_stability_by_hand():
+    from autoreid.search.derive import normalised_entropy
+    from autoreid.search.search import stable_since
+
+    assert normalised_entropy([[0.25] * 4]) == pytest.approx(1.0)
+    assert normalised_entropy([[1.0, 0.0, 0.0]], [[0.5, 0.5, 0.0]]) == pytest.approx(
+        (0 + 0.6931471805599453 / 1.0986122886681098) / 2)
+    flags = [1, 1, 0, 1, 0, 0]
+    assert stable_since([{"epoch": e + 1, "genotype_changed": f} for e, f in enumerate(flags)]) == 4
+    assert stable_since([{"epoch": 1, "genotype_changed": 1}]) == 1

@@ -6,6 +6,7 @@ softmax weight. Ties go to the earlier input and the earlier op.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 from autoreid.space.genotypes import Edge, Genotype
@@ -36,3 +37,16 @@ def derive(normal: Sequence[Sequence[float]], reduce: Sequence[Sequence[float]],
     return Genotype(normal=derive_cell(normal, op_names, nodes),
                     reduce=derive_cell(reduce, op_names, nodes),
                     normal_concat=concat, reduce_concat=concat, meta=meta or {})
+
+
+def structure(g: Genotype) -> tuple:
+    """What a genotype builds: each cell's (op, input) pairs, its stored weights left out."""
+    return tuple((op, j) for op, j, _ in g.normal), tuple((op, j) for op, j, _ in g.reduce)
+
+
+def normalised_entropy(*cells: Sequence[Sequence[float]]) -> float:
+    """Mean over the edges of the cells' op weights of their entropy / log(ops): 1 is uniform (the
+    search has decided nothing), 0 one op per edge."""
+    rows = [row for cell in cells for row in cell]
+    return sum(-sum(w * math.log(w) for w in row if w > 0) / math.log(len(row))
+               for row in rows) / len(rows)

@@ -32,6 +32,7 @@ from autoreid.live import save as save_epochs
 from autoreid.models.build import ArchSpec, ReIDNet, build
 from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
                               log, save_checkpoint)
+from autoreid.search.derive import derive, normalised_entropy, structure
 from autoreid.search.step import search_step
 
 
@@ -85,6 +86,22 @@ def alpha_weights(model: ReIDNet) -> dict:
     sn = model.backbone
     return {"normal": torch.softmax(sn.alpha_normal.detach(), -1).cpu().tolist(),
             "reduce": torch.softmax(sn.alpha_reduce.detach(), -1).cpu().tolist()}
+
+
+def convergence(weights: dict, op_names, nodes: int, previous: tuple | None) -> tuple[dict, tuple]:
+    """The epoch's `alpha_entropy` (mean normalised entropy of the op weights over the edges; 1:
+    uniform) and `genotype_changed` (1 when the cells derived now differ from `previous`'s)."""
+    now = structure(derive(weights["normal"], weights["reduce"], op_names, nodes))
+    return {"alpha_entropy": round(normalised_entropy(weights["normal"], weights["reduce"]), 5),
+            "genotype_changed": int(now != previous)}, now
+
+
+def stable_since(rows: list[dict]) -> int:
+    """The first epoch from which the derived genotype no longer changed (to the last epoch)."""
+    since = len(rows)
+    while since > 1 and not rows[since - 1]["genotype_changed"]:
+        since -= 1
+    return rows[since - 1]["epoch"] if rows else 0
 
 
 def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device,
@@ -142,6 +159,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
                 for s, half in halves.items()}
     steps = min(len(samplers["train"]), len(samplers["val"]))
     progress = Progress("search", cfg.epochs, start, steps)
+    last = history[-1] if history else alpha_weights(model)  # the previous epoch's genotype
+    _, derived = convergence(last, sn.op_names, cfg.nodes, None)
     started = time.time()
     with StopRequest("search") as stop:
         for epoch in range(start, cfg.epochs):
@@ -181,13 +200,17 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
             w_sched.step()
             a_sched.step()
             history.append({"epoch": epoch + 1, **alpha_weights(model)})
+            changes, derived = convergence(history[-1], sn.op_names, cfg.nodes, derived)
+            rows[-1].update(changes)
             checkpoint(epoch + 1, 0, None)
             epoch_end(out, "search", rows, cfg.epochs, started, start)
             if stop.requested and epoch + 1 < cfg.epochs:
                 stop.stop(ckpt_path, f"after epoch {epoch + 1}")
 
     result = {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
-              "ops": list(sn.op_names), **alpha_weights(model),
+              "ops": list(sn.op_names), "epochs": cfg.epochs,
+              "alpha_entropy": rows[-1]["alpha_entropy"], "genotype_stable_since": stable_since(rows),
+              **alpha_weights(model),
               "alpha_normal": sn.alpha_normal.detach().cpu().tolist(),
               "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
     write_json(out / "alpha_history.json", {"ops": list(sn.op_names), "epochs": history})
