@@ -183,6 +183,20 @@ def cmd_derive(a) -> None:
     print(f"genotype -> {a.out}")
 
 
+def cmd_random(a) -> None:
+    from autoreid.search.random_cells import random_genotype
+    from autoreid.space import genotypes
+
+    cfg = resolve(a, "search")
+    g = random_genotype(a.space, cfg.seed + a.run, cfg.nodes)
+    genotypes.save(g, a.out)
+    if a.figure:
+        from autoreid.space.draw import draw_genotype
+
+        draw_genotype(g, a.figure, title=a.title or f"random {a.space} cell {a.run}")
+    print(f"random {a.space} genotype (seed {cfg.seed + a.run}) -> {a.out}")
+
+
 def cmd_draw(a) -> None:
     from autoreid.space.draw import draw_genotype
     from autoreid.space import genotypes
@@ -456,6 +470,17 @@ def parser() -> argparse.ArgumentParser:
                    "(default: no drawing)")
     s.add_argument("--title", help="figure title (default: the genotype's folder name)")
     s.set_defaults(func=cmd_derive)
+
+    s = sub.add_parser("random", help="a cell pair drawn uniformly from a search space, as the "
+                       "derivation rule could produce it: the baseline a search has to beat")
+    s.add_argument("--space", required=True, choices=["standard", "reid"], help="search space")
+    s.add_argument("--run", type=int, required=True, help="run number n: seed = search.seed + n")
+    s.add_argument("--out", required=True, help="genotype .yaml to write")
+    s.add_argument("--figure", help="also draw the cells to this image (default: no drawing)")
+    s.add_argument("--title", help="figure title (default: random <space> cell <run>)")
+    _keyed(s, "--nodes", key="search.nodes", type=int, help="intermediate nodes per cell")
+    _params(s, "`search` section's seed and nodes", overrides=False)
+    s.set_defaults(func=cmd_random)
 
     s = sub.add_parser("draw", help="draw a genotype's cells (published name or file)")
     s.add_argument("--arch", required=True,

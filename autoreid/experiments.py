@@ -12,12 +12,14 @@ from autoreid.errors import UserError
 
 SEARCH_BENCHMARK = "market1501"  # the paper searches on Market-1501 and transfers the cell
 SEARCHED = re.compile(r"^(?P<variant>[A-Za-z0-9_]+)-run(?P<run>[0-9]+)$")
+RANDOM = "random_"  # random_<space>-run<n>: a cell drawn at random from a space, where a search goes
 LABELS = {
     "resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
     "DARTS_V2": "DARTS", "GDAS_V1": "GDAS",
     "baseline": "Baseline", "baseline_reid": "Baseline + ReID Search Space",
     "retrieval_reid": "Retrieval + ReID Search Space",
     "AutoReID": "Auto-ReID", "Baseline": "Baseline",
+    "random_standard": "Random cells (standard space)", "random_reid": "Random cells (ReID space)",
 }
 
 
@@ -90,8 +92,14 @@ def searched_arch(variant: str, run: int | str) -> str:
 
 
 def parse_searched(arch: str) -> tuple[str, int] | None:
+    """(variant, run) of a cell with a genotype file under derive/: a searched one, or a random
+    one (variant random_<space>)."""
     m = SEARCHED.match(arch)
     return (m["variant"], int(m["run"])) if m else None
+
+
+def is_random(arch: str) -> bool:
+    return arch.startswith(RANDOM)
 
 
 @dataclass(frozen=True)
@@ -105,9 +113,16 @@ def table1_rows(params: dict) -> list[Row]:
     t = params["table1"]
     rows = [Row(LABELS[a], a, LABELS[a]) for a in t["resnets"]]
     rows += [Row(LABELS.get(a, a), a, LABELS.get(a, a)) for a in t["published"]]
+    for space in ("standard", "reid") if t["random_cells"] else ():
+        for run in range(1, t["random_cells"] + 1):
+            label = f"{LABELS[RANDOM + space]} (run {run})"
+            rows.append(Row(label, searched_arch(RANDOM + space, run), label))
     for variant in t["variants"]:
         if variant not in params["search_variants"]:
             raise UserError(f"table1.variants: {variant!r} is not in search_variants")
+        if is_random(variant):
+            raise UserError(f"table1.variants: {variant!r}: names starting with {RANDOM!r} are the "
+                            "random cells' (table1.random_cells)")
         for run in range(1, t["runs"] + 1):
             label = f"{LABELS.get(variant, variant)} (run {run})"
             rows.append(Row(label, searched_arch(variant, run), label))
@@ -115,7 +130,12 @@ def table1_rows(params: dict) -> list[Row]:
 
 
 def searched_rows(params: dict) -> list[Row]:
-    return [r for r in table1_rows(params) if parse_searched(r.arch)]
+    """Table 1's searched runs (the random cells are not among them)."""
+    return [r for r in table1_rows(params) if parse_searched(r.arch) and not is_random(r.arch)]
+
+
+def random_rows(params: dict) -> list[Row]:
+    return [r for r in table1_rows(params) if is_random(r.arch)]
 
 
 def setting_config(params: dict, setting: str) -> dict:

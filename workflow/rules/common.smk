@@ -6,8 +6,8 @@ from autoreid.config import load_params
 from autoreid.devices import plan_gpus
 from autoreid.errors import UserError
 from autoreid.data.benchmarks import BENCHMARKS
-from autoreid.experiments import (SEARCH_BENCHMARK, SELECTED, Paths, parse_searched, setting_config,
-                                  table1_rows)
+from autoreid.experiments import (RANDOM, SEARCH_BENCHMARK, SELECTED, Paths, parse_searched,
+                                  searched_rows, setting_config, table1_rows)
 from autoreid import tables
 
 

@@ -1,4 +1,5 @@
-# Search (Alg. 1) on the search split, then derive the genotype (DARTS rule) and draw it.
+# Search (Alg. 1) on the search split, then derive the genotype (DARTS rule) and draw it; random
+# cells (what a search has to beat) are drawn where a derived genotype goes.
 
 
 rule search:
@@ -30,6 +31,8 @@ rule search:
 
 
 rule derive:
+    wildcard_constraints:
+        variant=f"(?!{RANDOM})[A-Za-z0-9_]+",
     input:
         P.search("{benchmark}", "{variant}", "{run}") + "/alphas.json",
     output:
@@ -42,3 +45,22 @@ rule derive:
     shell:
         "autoreid derive --alphas {input} --out {output.genotype} --figure {output.figure} "
         "--title '{wildcards.variant} run {wildcards.run}' > {log} 2>&1"
+
+
+rule random:
+    output:
+        genotype=P.genotype("{benchmark}", RANDOM + "{space}", "{run}"),
+        figure=P.derive("{benchmark}", RANDOM + "{space}", "{run}") + "/cells.png",
+    wildcard_constraints:
+        space="standard|reid",
+    params:
+        param_keys=["search.seed", "search.nodes"],
+        values=values(["search.seed", "search.nodes"]),
+    resources:
+        **size("random"),
+    log:
+        log_path("random", "{benchmark}", "{space}", "run{run}"),
+    shell:
+        "autoreid random --space {wildcards.space} --run {wildcards.run} --params {PARAMS} "
+        "--out {output.genotype} --figure {output.figure} "
+        "--title 'random {wildcards.space} cell {wildcards.run}' > {log} 2>&1"

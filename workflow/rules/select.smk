@@ -15,7 +15,7 @@ rule select:
     input:  # rule `published` reads nothing: the released cells need no search
         [] if config["select"]["rule"] == "published" else
         [P.evaluate(SEARCH_BENCHMARK, config["table1"]["setting"], r.arch) + "/metrics.json"
-         for r in TABLE1_ROWS if parse_searched(r.arch)],
+         for r in searched_rows(config)],
     output:
         [P.selected(name) for name in SELECTED],
         [report(P.selected(name).replace(".yaml", ".png"), caption="../report/cells.rst",
