@@ -501,6 +501,8 @@ def parser() -> argparse.ArgumentParser:
                    help="resnet18|resnet34|resnet50, a published genotype name, or a genotype file")
     s.add_argument("--out-dir", required=True, help="run folder (model.pt, log.csv, checkpoint)")
     s.add_argument("--name", help="name of the network in logs and tables (default: from --arch)")
+    _keyed(s, "--seed", key="train.seed", type=int,
+           help="training seed: initialisation, sampling and augmentation")
     s.add_argument("--init", help="start the backbone from these weights (`autoreid pretrain`'s "
                    "weights.pt, or `torchvision` for ResNet weights already in the torch cache) "
                    "(default: random initialisation)")

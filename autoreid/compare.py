@@ -28,6 +28,7 @@ from autoreid.evaluate.bootstrap import (INTERVALS, BootstrapConfig, draw_counts
 
 SEED = re.compile(r"^seed(\d+)$")
 LABELS = {"mAP": "mAP", "rank1": "R1", "mINP": "mINP"}
+OTHERS = ("rank5", "rank10")  # metrics a table prints without an interval
 
 
 def expand(side: str, metrics: str = "metrics.json") -> list[Path]:
@@ -95,8 +96,15 @@ class SeedsConfig:
     sd: dict  # {metric: sd} of one training's result from its seed alone (fractions); None: unknown
 
 
+def _assumed_sd(seeds: SeedsConfig | None) -> np.ndarray | None:
+    """The profile's sd of one training from its seed, per metric; None where not measured."""
+    if seeds is None or any(seeds.sd[k] is None for k in INTERVALS):
+        return None
+    return np.array([seeds.sd[k] for k in INTERVALS], np.float64)
+
+
 def _seed_errors(a: np.ndarray, b: np.ndarray, seeds_a: list, seeds_b: list, same: bool,
-                 assumed: dict | None):
+                 assumed: np.ndarray | None):
     """The seeds' part of the interval of mean(b) - mean(a), per metric: (squared standard error,
     degrees of freedom, how), or None where it is left out. a, b: (seeds, metrics)."""
     if same:  # one and the same trainings on both sides: no seed noise between them
@@ -109,23 +117,74 @@ def _seed_errors(a: np.ndarray, b: np.ndarray, seeds_a: list, seeds_b: list, sam
         df = float(sum(len(x) - 1 for x in spread))
         pooled = sum(x.var(0, ddof=1) * (len(x) - 1) for x in spread) / df
         return pooled * (1 / len(a) + 1 / len(b)), np.full(a.shape[1], df), "their pooled spread; Student's t"
-    if assumed is None or None in (assumed[k] for k in INTERVALS):
+    if assumed is None:
         return None
-    sd = np.array([assumed[k] for k in INTERVALS])
-    return 2 * sd ** 2, np.full(a.shape[1], np.inf), "one training a side: the profile's seeds.sd"
+    return 2 * assumed ** 2, np.full(a.shape[1], np.inf), "one training a side: the profile's seeds.sd"
+
+
+def _interval(point: np.ndarray, resampled: np.ndarray, seed) -> np.ndarray:
+    """(2, metrics): the 95% interval of `point` from the query resamples' spread and the seeds'
+    part (squared standard error, degrees of freedom, how) or None: then the resamples' own
+    percentile interval; else point +- t * sqrt(their variance + the seeds' part), t at the
+    Welch-Satterthwaite degrees of freedom (the query part counted as exact)."""
+    if seed is None:
+        return percentile_interval(resampled)
+    from scipy import stats
+
+    se2_seed, df_seed, _ = seed
+    se2 = se2_seed + resampled.var(0, ddof=1)
+    df = np.where(se2_seed > 0, se2 ** 2 / np.maximum(se2_seed ** 2 / df_seed, 1e-300), np.inf)
+    half = stats.t.ppf(0.975, np.minimum(df, 1e9)) * np.sqrt(se2)
+    return np.stack([point - half, point + half])
+
+
+def _resampled(per_query: np.ndarray, pids: np.ndarray, boot: BootstrapConfig):
+    """(identities, (resamples, metrics)): the identity bootstrap of the per-query means."""
+    ids, sums, counts = group_sums(per_query, pids)
+    w = draw_counts(len(ids), boot.resamples, boot.seed)
+    return ids, (w @ sums.T) / (w @ counts)[:, None]
+
+
+def _read(paths: list[Path], reference: dict | None = None, what: str = "compare"):
+    from autoreid.evaluate.scores import read_scores
+
+    scores = [read_scores(p) for p in paths]
+    return _aligned(scores, reference or scores[0], what), scores
+
+
+def estimate(paths: list[Path], boot: BootstrapConfig, seeds: SeedsConfig | None = None) -> dict:
+    """One configuration's metrics: each the mean over its evaluations (one per training seed) of
+    their metrics.json; mAP, R1 and mINP with a 95% interval over the queries (identity bootstrap)
+    and the seeds (their spread with several, the profile's seeds.sd with one).
+    {metric: {"mean", "ci95"}, other metric: {"mean"}, "n", "interval"}"""
+    values, scores = _read(paths, what="a table row")
+    valid = ~np.isnan(values[0, 0])
+    values, pids = values[:, :, valid], scores[0]["pid"][valid]
+    per_seed = np.array([[s["metrics"][k] for k in INTERVALS] for s in scores])  # (seeds, metrics)
+    point = per_seed.mean(0)
+    _, resampled = _resampled(values.mean(0), pids, boot)
+    n = len(paths)
+    if n > 1:
+        seed = (per_seed.var(0, ddof=1) / n, np.full(point.shape, n - 1.0), "their spread")
+    elif _assumed_sd(seeds) is not None:
+        seed = (_assumed_sd(seeds) ** 2, np.full(point.shape, np.inf), "seeds.sd")
+    else:
+        seed = None
+    lo, hi = _interval(point, resampled, seed)
+    out = {name: {"mean": float(np.mean([s["metrics"][name] for s in scores]))} for name in OTHERS}
+    out.update({name: {"mean": float(point[i]), "ci95": [float(lo[i]), float(hi[i])]}
+                for i, name in enumerate(INTERVALS)})
+    how = ("queries" if seed is None else "queries and seeds") + (
+        "" if seed or len(paths) > 1 else " (seed noise not included: one training, no seeds.sd)")
+    return {**out, "n": len(paths), "interval": how}
 
 
 def compare(a_paths: list[Path], b_paths: list[Path], boot: BootstrapConfig,
             seeds: SeedsConfig | None = None) -> dict:
     """The difference B - A with its interval and verdict, per metric (see the module's text)."""
-    from scipy import stats
-
-    from autoreid.evaluate.scores import read_scores
-
-    a_scores, b_scores = [read_scores(p) for p in a_paths], [read_scores(p) for p in b_paths]
-    reference = a_scores[0]
-    a = _aligned(a_scores, reference, "compare")
-    b = _aligned(b_scores, reference, "compare")
+    a, scores = _read(a_paths)
+    b, _ = _read(b_paths, scores[0])
+    reference = scores[0]
     valid = ~np.isnan(a[0, 0])
     if not (valid == ~np.isnan(b[0, 0])).all():
         raise UserError(f"{a_paths[0]} and {b_paths[0]}: they differ in which queries have a true "
@@ -133,23 +192,16 @@ def compare(a_paths: list[Path], b_paths: list[Path], boot: BootstrapConfig,
     a, b, pids = a[:, :, valid], b[:, :, valid], reference["pid"][valid]
     per_seed_a, per_seed_b = a.mean(2), b.mean(2)  # (seeds, metrics)
     diff = per_seed_b.mean(0) - per_seed_a.mean(0)
-    ids, sums, counts = group_sums(b.mean(0) - a.mean(0), pids)
-    w = draw_counts(len(ids), boot.resamples, boot.seed)
-    resampled = (w @ sums.T) / (w @ counts)[:, None]  # (resamples, metrics)
+    ids, resampled = _resampled(b.mean(0) - a.mean(0), pids, boot)
     seeds_a, seeds_b = [_seed_of(p) for p in a_paths], [_seed_of(p) for p in b_paths]
     same = sorted(map(str, a_paths)) == sorted(map(str, b_paths))
-    seed = _seed_errors(per_seed_a, per_seed_b, seeds_a, seeds_b, same, seeds and seeds.sd)
-    if seed is None:
-        lo, hi = percentile_interval(resampled)
-        how = "queries (paired; identity bootstrap)" + (
-            "" if same else "; seed noise not included (one training a side, no seeds.sd)")
-    else:
-        se2_seed, df_seed, pairing = seed
-        se2 = se2_seed + resampled.var(0, ddof=1)
-        df = np.where(se2_seed > 0, se2 ** 2 / np.maximum(se2_seed ** 2 / df_seed, 1e-300), np.inf)
-        half = stats.t.ppf(0.975, np.minimum(df, 1e9)) * np.sqrt(se2)
-        lo, hi = diff - half, diff + half
-        how = f"queries (paired; identity bootstrap) and seeds ({pairing})"
+    seed = _seed_errors(per_seed_a, per_seed_b, seeds_a, seeds_b, same, _assumed_sd(seeds))
+    lo, hi = _interval(diff, resampled, seed)
+    how = "queries (paired; identity bootstrap)"
+    if seed is not None:
+        how += f" and seeds ({seed[2]})"
+    elif not same:
+        how += "; seed noise not included (one training a side, no seeds.sd)"
     metrics = {}
     for i, name in enumerate(INTERVALS):
         verdict = "B" if lo[i] > 0 else "A" if hi[i] < 0 else "not resolved"

@@ -54,13 +54,19 @@ class Paths:
     def genotype(self, benchmark: str, variant: str, run: str | int) -> str:
         return f"{self.derive(benchmark, variant, run)}/genotype.yaml"
 
-    def train(self, benchmark: str, setting: str, arch: str) -> str:
-        return f"{self.results}/train/{benchmark}/{setting}/{arch}"
+    def train(self, benchmark: str, setting: str, arch: str, seed: int | str) -> str:
+        """One training of `arch` under `setting` with training seed `seed`."""
+        return f"{self.results}/train/{benchmark}/{setting}/{arch}/seed{seed}"
 
-    def evaluate(self, benchmark: str, setting: str, arch: str) -> str:
-        """The trained network's query and gallery features (features.h5) and their scores
-        (metrics.json, metrics_rerank.json), written by one job."""
-        return f"{self.results}/evaluate/{benchmark}/{setting}/{arch}"
+    def evaluate(self, benchmark: str, setting: str, arch: str, seed: int | str) -> str:
+        """That training's query and gallery features (features.h5) and their scores
+        (metrics.json, metrics_rerank.json, each with its .details.json), written by one job."""
+        return f"{self.results}/evaluate/{benchmark}/{setting}/{arch}/seed{seed}"
+
+    def evaluations(self, params: dict, benchmark: str, setting: str, arch: str) -> list[str]:
+        """The evaluation folders of every training seed of `arch` (seeds.count of them): one
+        table row, or one side of `autoreid compare`."""
+        return [self.evaluate(benchmark, setting, arch, k) for k in seeds(params)]
 
     def pixels(self, benchmark: str) -> str:
         """The raw-pixel baseline (no network): its features and scores."""
@@ -84,6 +90,11 @@ class Paths:
 
     def table(self, number: int, ext: str) -> str:
         return f"{self.results}/tables/table{number}.{ext}"
+
+
+def seeds(params: dict) -> range:
+    """The training seeds of every table row: 0 .. seeds.count - 1."""
+    return range(params["seeds"]["count"])
 
 
 def searched_arch(variant: str, run: int | str) -> str:
@@ -153,16 +164,3 @@ def table2_cells(params: dict) -> list[tuple[int, int, str, str]]:
     t = params["table2"]
     return [(i, j, searched_arch(v, t["run"]), s) for i, v in enumerate(t["searches"])
             for j, s in enumerate(t["settings"])]
-
-
-def trainings(params: dict) -> list[tuple[str, str, str]]:
-    """(benchmark, setting, arch) of every network the tables train and evaluate."""
-    out = [(SEARCH_BENCHMARK, params["table1"]["setting"], r.arch) for r in table1_rows(params)]
-    if params["select"]["rule"] == "published":  # Table 4's plain rows: the released cells
-        out += [(SEARCH_BENCHMARK, params["table1"]["setting"], a) for a in SELECTED]
-    out += [(SEARCH_BENCHMARK, s, a) for _, _, a, s in table2_cells(params)]
-    out += [(SEARCH_BENCHMARK, params["table3"]["setting"], a) for a in SELECTED]
-    out += [(SEARCH_BENCHMARK, params["table4"]["setting"], a) for a in params["table4"]["archs"]]
-    for number, benchmarks in ((5, ("cuhk03-labeled", "cuhk03-detected")), (6, ("msmt17",))):
-        out += [(b, params[f"table{number}"]["setting"], a) for b in benchmarks for a in SELECTED]
-    return list(dict.fromkeys(out))

@@ -64,6 +64,12 @@ def choose(candidates: dict[str, dict], rule: str, reid: set[str] = frozenset())
     return {"AutoReID": best(pool), "Baseline": best(baseline)}
 
 
+def _mean_metrics(folders: list[str]) -> dict:
+    """mAP and rank-1 of a searched run: the mean over its training seeds."""
+    runs = [read_json(f"{folder}/metrics.json") for folder in folders]
+    return {k: sum(m[k] for m in runs) / len(runs) for k in ("mAP", "rank1")}
+
+
 def select(params: dict, rule: str | None = None) -> dict:
     paths = Paths(params["results"])
     rule = rule or params["select"]["rule"]
@@ -71,7 +77,7 @@ def select(params: dict, rule: str | None = None) -> dict:
         chosen = {name: (name, genotypes.PUBLISHED[cell], cell, {}) for name, cell in RELEASED.items()}
     else:
         setting = params["table1"]["setting"]
-        candidates = {r.arch: read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, r.arch)}/metrics.json")
+        candidates = {r.arch: _mean_metrics(paths.evaluations(params, SEARCH_BENCHMARK, setting, r.arch))
                       for r in searched_rows(params)}
         reid = {v for v, spec in params["search_variants"].items() if spec["space"] == "reid"}
         picked = choose(candidates, rule, reid)

@@ -134,3 +134,20 @@ def test_bad_inputs_are_one_line(tmp_path):
     assert_user_error(run_cli("compare", a, other), "different query sets")
     (a / "metrics.details.json").unlink()
     assert_user_error(run_cli("compare", a, fewer), "metrics.details.json")
+
+
+def test_a_rows_estimate_over_its_seeds(tmp_path):
+    """A table row: the mean over the seeds' metrics files, an interval over queries and seeds."""
+    from autoreid.compare import estimate
+
+    folders = [evaluation(tmp_path / f"seed{k}", 1.0, k) for k in range(3)]
+    e = estimate([f / "metrics.json" for f in folders], BOOT)
+    values = [json.loads((f / "metrics.json").read_text()) for f in folders]
+    assert e["n"] == 3
+    for key in ("mAP", "rank1", "mINP", "rank5"):
+        assert e[key]["mean"] == pytest.approx(np.mean([v[key] for v in values]))
+    lo, hi = e["mAP"]["ci95"]
+    assert lo < e["mAP"]["mean"] < hi
+    one = estimate([folders[0] / "metrics.json"], BOOT)  # one seed, no seeds.sd: the file's own
+    assert one["mAP"]["ci95"] == pytest.approx(values[0]["mAP_ci95"])
+    assert "not included" in one["interval"]

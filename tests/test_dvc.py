@@ -129,7 +129,7 @@ def repo(tmp_path_factory):
     """A fresh git + DVC repository holding a slice of the pipeline: ResNet-18 on the synthetic
     Market-1501, prepared, packed, trained, extracted and evaluated."""
     repo = tmp_path_factory.mktemp("dvcrepo")
-    target = "results/slice/evaluate/market1501/scratch/resnet18/metrics.json"
+    target = "results/slice/evaluate/market1501/scratch/resnet18/seed0/metrics.json"
     slice_repo(repo, target)
     return repo, target
 

@@ -63,6 +63,6 @@ def test_published_takes_the_released_cells_and_reads_no_search(tmp_path):
                                    "Baseline = the released BASELINE cell (selection rule `published`")
     # Table 4's plain Baseline and Auto-ReID rows: the released cells trained from scratch
     declared = table4.inputs(params)
-    assert f"{tmp_path}/evaluate/market1501/scratch/AutoReID/metrics.json" in declared
-    assert f"{tmp_path}/evaluate/market1501/scratch/Baseline/metrics.json" in declared
+    assert f"{tmp_path}/evaluate/market1501/scratch/AutoReID/seed0/metrics.json" in declared
+    assert f"{tmp_path}/evaluate/market1501/scratch/Baseline/seed0/metrics.json" in declared
     assert not [p for p in declared if "-run" in p]

@@ -44,7 +44,7 @@ def test_chain_runs_through_slurm(tmp_path):
     params = slice_params()
     params["gpus_per_job"] = 1  # GPU jobs must ask SLURM for the (fake) GPU
     (tmp_path / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    target = "results/slice/evaluate/market1501/scratch/retrieval_reid-run1/metrics.json"
+    target = "results/slice/evaluate/market1501/scratch/retrieval_reid-run1/seed0/metrics.json"
     env = dict(os.environ, PYTHONWARNINGS="ignore")
     local = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", "slice.yaml",
                             "--cores", "2", "results/slice/split/market1501/split.csv",

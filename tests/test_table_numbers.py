@@ -45,9 +45,16 @@ class World:
         self.values[rel] = payload
 
     def metrics(self, rel: str) -> dict:
-        self.read(rel)
+        """A metrics file and its per-query details (ten queries of five identities, each AP
+        the file's mAP: the tables' numbers are the metrics files', the details give the spread)."""
+        details = rel.replace(".json", ".details.json")
+        self.read(rel), self.read(details)
         if rel not in self.values:
-            self.write(rel, {k: self._fresh(0.02, 0.98) for k in METRICS})
+            m = {k: self._fresh(0.02, 0.98) for k in METRICS}
+            self.write(rel, m)
+            self.write(details, {"path": [f"q{i}.jpg" for i in range(10)], "pid": [1, 2, 3, 4, 5] * 2,
+                                 "ap": [m["mAP"]] * 10, "first_hit": [1, 2] * 5,
+                                 "inp": [m["mINP"]] * 10})
         return self.values[rel]
 
     def profile(self, arch: str, head: str = "reid") -> dict:
@@ -65,6 +72,11 @@ class World:
         return self.values[rel]
 
 
+def ev(benchmark: str, setting: str, arch: str, name: str = "metrics") -> str:
+    """The metrics file of `arch`'s one training seed (seeds.count 1 in the default profile)."""
+    return f"evaluate/{benchmark}/{setting}/{arch}/seed0/{name}.json"
+
+
 def rounded(v: float) -> str:
     return f"{v:.1f}" if abs(v) >= 1 else f"{v:.2f}"
 
@@ -80,13 +92,17 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     names = {"resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50",
              "DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "baseline": "Baseline",
              "baseline_reid": "Baseline + ReID Search Space",
-             "retrieval_reid": "Retrieval + ReID Search Space"}
+             "retrieval_reid": "Retrieval + ReID Search Space",
+             "random_standard": "Random cells (standard space)",
+             "random_reid": "Random cells (ReID space)"}
     rows1 = [(names[a], a) for a in t1["resnets"] + t1["published"]]
+    rows1 += [(f"{names['random_' + sp]} (run {r})", f"random_{sp}-run{r}") for sp in ("standard", "reid")
+              for r in range(1, t1["random_cells"] + 1)]
     rows1 += [(f"{names.get(v, v)} (run {r})", f"{v}-run{r}") for v in t1["variants"]
               for r in range(1, t1["runs"] + 1)]
     table1 = {}
     for label, arch in rows1:
-        m = w.metrics(f"evaluate/market1501/scratch/{arch}/metrics.json")
+        m = w.metrics(ev("market1501", "scratch", arch))
         p = w.profile(arch)
         table1[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"), "R5": pct(m, "rank5"),
                          "R10": pct(m, "rank10"), "Params (M)": p["params_M"],
@@ -101,8 +117,8 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     for i, variant in enumerate(t2["searches"]):
         for j, setting in enumerate(t2["settings"]):
             arch = f"{variant}-run{t2['run']}"
-            m = w.metrics(f"evaluate/market1501/{setting}/{arch}/metrics.json")
-            s = w.summary(f"train/market1501/{setting}/{arch}/summary.json")
+            m = w.metrics(ev("market1501", setting, arch))
+            s = w.summary(f"train/market1501/{setting}/{arch}/seed0/summary.json")
             table2[f"{i},{j}"] = {"R1": pct(m, "rank1"), "mAP": pct(m, "mAP"),
                                   "Params (M)": s["params_M"]}
 
@@ -110,7 +126,7 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     w.table = 3
     for name, label in (("AutoReID", "Auto-ReID"), ("Baseline", "Baseline")):
         for suffix, file in (("", "metrics"), (" + RK", "metrics_rerank")):
-            m = w.metrics(f"evaluate/market1501/imagenet/{name}/{file}.json")
+            m = w.metrics(ev("market1501", "imagenet", name, file))
             table3[label + suffix] = {"R1": pct(m, "rank1"), "mAP": pct(m, "mAP"),
                                       "Params (M)": w.profile(name)["params_M"]}
 
@@ -121,14 +137,12 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
         plain = SELECTION.get(arch, arch)  # the selected Baseline: the Table 1 run it names
         w.profile(arch, "pcb")  # read for the note only
         for label, file, profile in (  # +PCB: the plain network's size, as the paper prints
-                (label4.get(arch, arch), f"evaluate/market1501/scratch/{plain}/metrics.json",
-                 w.profile(arch)),
-                (label4.get(arch, arch) + "+PCB", f"evaluate/market1501/pcb/{arch}/metrics.json",
-                 w.profile(arch))):
+                (label4.get(arch, arch), ev("market1501", "scratch", plain), w.profile(arch)),
+                (label4.get(arch, arch) + "+PCB", ev("market1501", "pcb", arch), w.profile(arch))):
             m = w.metrics(file)
             table4[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
                              "Params (M)": profile["params_M"], "FLOPs (G)": profile["flops_G"]}
-    m = w.metrics(f"evaluate/market1501/scratch/{SELECTION['AutoReID']}/metrics.json")
+    m = w.metrics(ev("market1501", "scratch", SELECTION["AutoReID"]))
     table4["Auto-ReID"] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
                            "Params (M)": w.profile("AutoReID")["params_M"],
                            "FLOPs (G)": w.profile("AutoReID")["flops_G"]}
@@ -136,12 +150,12 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     table5, table6 = {}, {}
     for name, label in (("AutoReID", "Auto-ReID"), ("Baseline", "Baseline")):
         w.table = 5
-        lab = w.metrics(f"evaluate/cuhk03-labeled/imagenet/{name}/metrics.json")
-        det = w.metrics(f"evaluate/cuhk03-detected/imagenet/{name}/metrics.json")
+        lab = w.metrics(ev("cuhk03-labeled", "imagenet", name))
+        det = w.metrics(ev("cuhk03-detected", "imagenet", name))
         table5[label] = {"Labeled R1": pct(lab, "rank1"), "Labeled mAP": pct(lab, "mAP"),
                          "Detected R1": pct(det, "rank1"), "Detected mAP": pct(det, "mAP")}
         w.table = 6
-        ms = w.metrics(f"evaluate/msmt17/imagenet/{name}/metrics.json")
+        ms = w.metrics(ev("msmt17", "imagenet", name))
         table6[label] = {"R1": pct(ms, "rank1"), "R5": pct(ms, "rank5"), "R10": pct(ms, "rank10"),
                          "mAP": pct(ms, "mAP")}
     return {1: table1, 2: table2, 3: table3, 4: table4, 5: table5, 6: table6}
@@ -221,8 +235,8 @@ def test_each_table_declares_exactly_the_files_it_reads(tmp_path, number):
     expected = w.reads[number] | ({"select/selection.yaml"} if number >= 3 else set())
     if number == 4:  # its plain Baseline and Auto-ReID rows read the Table 1 runs the selection
         t1 = params["table1"]  # picks, which may be any searched run: it declares them all
-        expected |= {f"evaluate/market1501/scratch/{v}-run{r}/metrics.json" for v in t1["variants"]
-                     for r in range(1, t1["runs"] + 1)}
+        expected |= {ev("market1501", "scratch", f"{v}-run{r}", name) for v in t1["variants"]
+                     for r in range(1, t1["runs"] + 1) for name in ("metrics", "metrics.details")}
     assert set(declared) == expected
     assert len(declared) == len(set(declared))
 
@@ -327,7 +341,7 @@ def test_a_metrics_file_without_a_column_is_one_clear_error(tmp_path):
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["results"] = str(tmp_path / "results")
     expected_tables(params, World(tmp_path / "results"))
-    bad = tmp_path / "results/evaluate/market1501/scratch/resnet34/metrics.json"
+    bad = tmp_path / "results" / ev("market1501", "scratch", "resnet34")
     bad.write_text(json.dumps({k: 0.5 for k in METRICS if k != "rank5"}))
     with pytest.raises(UserError) as e:
         table1.write(params, str(tmp_path / "t1"))
@@ -370,16 +384,20 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
         assert fact in notes, (fact, notes)
 
 
-COLUMNS = {
-    1: ["Architecture", "mAP", "R1", "R5", "R10", "Params (M)", "FLOPs (G)", "paper mAP", "paper R1",
-        "paper R5", "paper R10", "paper Params", "paper FLOPs"],
-    2: ["Search", "Train", "R1", "mAP", "Params (M)", "paper R1", "paper mAP", "paper Params"],
-    3: ["Method", "Backbone", "Params (M)", "R1", "mAP", "paper Params", "paper R1", "paper mAP"],
-    4: ["Architecture", "mAP", "R1", "Params (M)", "FLOPs (G)", "paper mAP", "paper R1",
-        "paper Params", "paper FLOPs"],
-    5: ["Method", "Labeled R1", "Labeled mAP", "Detected R1", "Detected mAP", "paper Labeled R1",
-        "paper Labeled mAP", "paper Detected R1", "paper Detected mAP"],
-    6: ["Method", "R1", "R5", "R10", "mAP", "paper R1", "paper R5", "paper R10", "paper mAP"],
+COLUMNS = {  # ours with an interval beside mAP and R1, and n (training seeds); then the paper's
+    1: ["Architecture", "mAP", "mAP 95% CI", "R1", "R1 95% CI", "R5", "R10", "n", "Params (M)",
+        "FLOPs (G)", "paper mAP", "paper R1", "paper R5", "paper R10", "paper Params", "paper FLOPs"],
+    2: ["Search", "Train", "R1", "R1 95% CI", "mAP", "mAP 95% CI", "n", "Params (M)", "paper R1",
+        "paper mAP", "paper Params"],
+    3: ["Method", "Backbone", "Params (M)", "R1", "R1 95% CI", "mAP", "mAP 95% CI", "n",
+        "paper Params", "paper R1", "paper mAP"],
+    4: ["Architecture", "mAP", "mAP 95% CI", "R1", "R1 95% CI", "n", "Params (M)", "FLOPs (G)",
+        "paper mAP", "paper R1", "paper Params", "paper FLOPs"],
+    5: ["Method", "Labeled R1", "Labeled R1 95% CI", "Labeled mAP", "Labeled mAP 95% CI",
+        "Detected R1", "Detected R1 95% CI", "Detected mAP", "Detected mAP 95% CI", "n",
+        "paper Labeled R1", "paper Labeled mAP", "paper Detected R1", "paper Detected mAP"],
+    6: ["Method", "R1", "R1 95% CI", "R5", "R10", "mAP", "mAP 95% CI", "n", "paper R1", "paper R5",
+        "paper R10", "paper mAP"],
 }
 
 
@@ -414,3 +432,20 @@ def test_table3_says_where_the_imagenet_weights_came_from(tmp_path):
 
         table3.write(params, str(tmp_path / "t3"))
         assert source in (tmp_path / "t3.md").read_text()
+
+
+def test_intervals_carry_the_seed_noise_and_n(tmp_path):
+    """One training a row: the interval is the queries' (none here: every query of a file has its
+    mAP) and one training's seed noise, seeds.sd, around the row's value; n is 1."""
+    folder, expected, params, _ = build(tmp_path, 1)
+    t1 = pd.read_csv(folder / "table1.csv")
+    row = t1[t1["Architecture"] == "ResNet-18"].iloc[0]
+    half = 1.959964 * 100 * params["seeds"]["sd"]["mAP"]
+    mAP = expected[1]["ResNet-18"]["mAP"]
+    assert row["mAP 95% CI"] == f"[{mAP - half:.1f}, {mAP + half:.1f}]"
+    assert row["n"] == 1
+    pixels = t1[t1["Architecture"].str.startswith("Raw pixels")].iloc[0]  # no training: no seeds
+    px = expected[1]["Raw pixels (reference, no network)"]["mAP"]
+    assert pixels["mAP 95% CI"] == f"[{px:.1f}, {px:.1f}]" and pd.isna(pixels["n"])
+    notes = (folder / "table1.md").read_text()
+    assert "95% CI" in notes and "seeds.sd" in notes

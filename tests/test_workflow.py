@@ -31,9 +31,9 @@ def test_default_profile_plans_table1(tmp_path):
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
     assert counts["search"] == 12 + 3 and counts["derive"] == 15  # Table 1 + Table 2's own
-    # Table 1 (17), Table 2 (16, one shared with Table 1), Table 3 (2), Table 4 (3 PCB),
-    # Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
-    assert counts["train"] == 17 + 15 + 2 + 3 + 6
+    # Table 1 (17, and 2 x 2 random cells), Table 2 (16, one shared with Table 1), Table 3 (2),
+    # Table 4 (3 PCB), Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
+    assert counts["train"] == 17 + 4 + 15 + 2 + 3 + 6 and counts["random"] == 4
     assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2  # Table 3: Auto-ReID, Baseline
     # each trained network is evaluated (features, scores, and re-ranked scores) in one job
     assert counts["evaluate"] + counts["evaluate_rerank"] == counts["train"]
@@ -49,12 +49,13 @@ def test_paper_profile_plans_without_data(tmp_path):
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
     assert "synth" not in counts and counts["prepare"] + counts["prepare_cuhk03"] == 4
-    # Table 1, Table 2, and 13 for Tables 3-6 (rule `published`: the released cells, trained from
-    # scratch for Table 4's plain rows too)
-    assert counts["train"] == 17 + 16 + 13
-    assert "results/paper/train/market1501/scratch/retrieval_reid-run4/model.pt" in proc.stdout
-    assert "results/paper/train/msmt17/imagenet/AutoReID/model.pt" in proc.stdout
-    assert "results/paper/evaluate/msmt17/imagenet/AutoReID/features.h5" in proc.stdout
+    # Table 1 (and 2 x 4 random cells), Table 2, and 13 for Tables 3-6 (rule `published`: the
+    # released cells, trained from scratch for Table 4's plain rows too); one training seed each
+    assert counts["train"] == 17 + 8 + 16 + 13
+    assert "results/paper/train/market1501/scratch/retrieval_reid-run4/seed0/model.pt" in proc.stdout
+    assert "results/paper/train/market1501/scratch/random_reid-run4/seed0/model.pt" in proc.stdout
+    assert "results/paper/train/msmt17/imagenet/AutoReID/seed0/model.pt" in proc.stdout
+    assert "results/paper/evaluate/msmt17/imagenet/AutoReID/seed0/features.h5" in proc.stdout
     assert "results/paper/evaluate/market1501/pixels/features.h5" in proc.stdout
     assert "results/paper/pretrain/imagenet/AutoReID/weights.pt" in proc.stdout
     for name in ("market1501", "cuhk03", "msmt17", "imagenet"):
@@ -68,7 +69,24 @@ def test_paper_profile_plans_tables_3_to_6_on_the_released_cells_without_search(
     counts = jobs(proc.stdout)
     assert "search" not in counts and "derive" not in counts and "split" not in counts
     assert counts["select"] == 1 and counts["table"] == 4
-    assert "results/paper/train/market1501/scratch/AutoReID/model.pt" in proc.stdout
+    assert "results/paper/train/market1501/scratch/AutoReID/seed0/model.pt" in proc.stdout
+
+
+def test_seeds_are_an_axis_of_every_row(tmp_path):
+    """seeds.count = 3: every network the tables print is trained and evaluated with seeds 0-2,
+    each in its own folder; the searches are not repeated."""
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["seeds"]["count"] = 3
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params))
+    proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    counts = jobs(proc.stdout)
+    assert counts["train"] == 3 * (17 + 4 + 15 + 2 + 3 + 6) and counts["search"] == 15
+    for seed in range(3):
+        assert f"results/tiny/train/market1501/scratch/resnet18/seed{seed}/model.pt" in proc.stdout
+        assert f"results/tiny/evaluate/market1501/imagenet/AutoReID/seed{seed}/metrics_rerank.json" \
+            in proc.stdout
+    assert "seed3" not in proc.stdout
 
 
 def test_partial_params_file_is_refused(tmp_path):
@@ -90,7 +108,7 @@ def slice_run(tmp_path_factory):
     params["train"]["eval_every"] = 1
     params["train_settings"]["imagenet"]["P"] = 4
     params["table1"].update(runs=1, variants=["baseline", "retrieval_reid"], resnets=["resnet18"],
-                            published=["DARTS_V2"])
+                            published=["DARTS_V2"], random_cells=1)
     params["table2"].update(searches=["baseline"], settings=["scratch"])
     params["table4"].update(archs=["DARTS_V2"])
     (wd / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -102,10 +120,14 @@ def slice_run(tmp_path_factory):
 @pytest.mark.slow
 def test_slice_runs_for_real(slice_run):
     table = (slice_run / "results/slice/tables/table1.md").read_text()
-    for row in ("ResNet-18", "DARTS", "Retrieval + ReID Search Space (run 1)", "Raw pixels"):
+    for row in ("ResNet-18", "DARTS", "Retrieval + ReID Search Space (run 1)", "Raw pixels",
+                "Random cells (ReID space) (run 1)", "Random cells (standard space) (run 1)"):
         assert row in table
     csv = (slice_run / "results/slice/tables/table1.csv").read_text().splitlines()
-    assert len(csv) == 1 + 5
+    assert len(csv) == 1 + 7
+    assert "mAP 95% CI" in csv[0] and ",n," in csv[0]
+    random_cell = slice_run / "results/slice/derive/market1501/random_reid/run1/genotype.yaml"
+    assert yaml.safe_load(random_cell.read_text())["meta"]["random"] is True
     selection = yaml.safe_load((slice_run / "results/slice/select/selection.yaml").read_text())
     assert selection["rule"] == "best_map_reid" and selection["Baseline"]["arch"] == "baseline-run1"
     assert selection["AutoReID"]["arch"] == "retrieval_reid-run1"
@@ -128,11 +150,12 @@ def test_slice_runs_for_real(slice_run):
     # one job evaluates a network: its features and their scores in one folder (and re-ranked
     # scores where Table 3 reads them), with the command's config beside them
     results = slice_run / "results/slice"
-    for path in ("market1501/scratch/resnet18", "market1501/pixels", "market1501/imagenet/AutoReID"):
+    for path in ("market1501/scratch/resnet18/seed0", "market1501/pixels",
+                 "market1501/imagenet/AutoReID/seed0"):
         for name in ("features.h5", "metrics.json", "metrics.details.json", "config.yaml"):
             assert (results / "evaluate" / path / name).exists(), (path, name)
-    assert (results / "evaluate/market1501/imagenet/AutoReID/metrics_rerank.json").exists()
-    assert not (results / "evaluate/market1501/scratch/resnet18/metrics_rerank.json").exists()
+    assert (results / "evaluate/market1501/imagenet/AutoReID/seed0/metrics_rerank.json").exists()
+    assert not (results / "evaluate/market1501/scratch/resnet18/seed0/metrics_rerank.json").exists()
     assert not (results / "extract").exists()
 
 
@@ -181,9 +204,12 @@ def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
 
         for module in ("table1", "table2", "table3", "table4", "transfer"):
             monkeypatch.setattr(f"autoreid.tables.{module}.{name}", recording, raising=False)
+        monkeypatch.setattr(autoreid.io, name, recording)  # the rows' metrics and details
     paths = Paths(params["results"])
-    selected_from = {f"{paths.evaluate(SEARCH_BENCHMARK, params['table1']['setting'], r.arch)}"
-                     "/metrics.json" for r in table1_rows(params) if parse_searched(r.arch)}
+    selected_from = {f"{folder}/{name}" for r in table1_rows(params) if parse_searched(r.arch)
+                     for folder in paths.evaluations(params, SEARCH_BENCHMARK,
+                                                     params["table1"]["setting"], r.arch)
+                     for name in ("metrics.json", "metrics.details.json")}
     from autoreid.tables import table1, table2, table3, table4, transfer
 
     writers = {1: table1.write, 2: table2.write, 3: table3.write, 4: table4.write,

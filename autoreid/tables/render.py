@@ -12,8 +12,21 @@ from autoreid.io import write_json, write_text
 RUN = re.compile(r"^(?P<name>.+) \(run (?P<run>\d+)\)$")
 
 
+def interval_note(params: dict) -> str:
+    """The line under a table that says what its intervals cover and what n is."""
+    count, sd = params["seeds"]["count"], params["seeds"]["sd"]
+    boot = params["bootstrap"]
+    seeds = (f"the spread of each row's n = {count} training seeds (Student's t)" if count > 1 else
+             "one training's seed noise measured on this profile (seeds.sd: sd "
+             f"{100 * sd['mAP']:.1f} mAP, {100 * sd['rank1']:.1f} R1)" if None not in sd.values()
+             else "not the seed noise (one training a row, seeds.sd not measured)")
+    return (f"Ours: the mean over n training seeds; 95% CI: the test set's identities (bootstrap, "
+            f"{boot['resamples']} resamples) and {seeds}. Two rows differ beyond noise only where "
+            "`autoreid compare` says so.")
+
+
 def _fmt(v) -> str:
-    if v is None or (isinstance(v, float) and pd.isna(v)):
+    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)):
         return "–"
     if isinstance(v, float):
         return f"{v:.1f}" if abs(v) >= 1 or v == 0 else f"{v:.2f}"
@@ -72,6 +85,8 @@ def summary(df: pd.DataFrame) -> dict:
 
 def write_table(df: pd.DataFrame, stem: str | Path, title: str, notes: list[str], label: str) -> list[str]:
     stem = str(stem)
+    if "n" in df.columns:  # seeds per row: a count, empty where no training is behind a row
+        df = df.assign(n=df["n"].astype("Int64"))
     write_text(stem + ".md", to_markdown(df, title, notes))
     write_text(stem + ".tex", to_latex(df, title + ". " + " ".join(notes), label))
     write_text(stem + ".csv", df.to_csv(index=False))

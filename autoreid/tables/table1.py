@@ -8,23 +8,20 @@ import pandas as pd
 from autoreid.errors import UserError
 from autoreid.experiments import Paths, table1_rows
 from autoreid.io import read_json
-from autoreid.tables import paper
-from autoreid.tables.render import write_table
+from autoreid.tables import paper, rows
+from autoreid.tables.render import interval_note, write_table
 
 BENCHMARK = "market1501"
-
-
-def _pct(metrics: dict, key: str) -> float:
-    return 100.0 * metrics[key]
+COLUMNS = {"mAP": "mAP", "rank1": "R1", "rank5": "R5", "rank10": "R10"}
 
 
 def inputs(params: dict) -> list[str]:
     """Files Table 1 reads (the Snakefile asks for the same list, plus the cell drawings)."""
     paths, setting = Paths(params["results"]), params["table1"]["setting"]
-    rows = table1_rows(params)
-    return ([f"{paths.evaluate(BENCHMARK, setting, r.arch)}/metrics.json" for r in rows]
-            + [paths.profile(r.arch) for r in rows]
-            + [f"{paths.pixels(BENCHMARK)}/metrics.json"])
+    table = table1_rows(params)
+    return ([f for r in table for f in rows.files(params, BENCHMARK, setting, r.arch)]
+            + [paths.profile(r.arch) for r in table]
+            + [f"{paths.pixels(BENCHMARK)}/metrics{ext}" for ext in (".json", ".details.json")])
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -32,21 +29,20 @@ def build(params: dict) -> pd.DataFrame:
     setting = params["table1"]["setting"]
     records = []
     for row in table1_rows(params):
-        m = read_json(f"{paths.evaluate(BENCHMARK, setting, row.arch)}/metrics.json")
         p = read_json(paths.profile(row.arch))
         ref = paper.TABLE1.get(row.paper, (None,) * 6)
         records.append({
-            "Architecture": row.label,
-            "mAP": _pct(m, "mAP"), "R1": _pct(m, "rank1"), "R5": _pct(m, "rank5"),
-            "R10": _pct(m, "rank10"), "Params (M)": p["params_M"], "FLOPs (G)": p["flops_G"],
+            "Architecture": row.label, **rows.row(params, BENCHMARK, setting, row.arch, COLUMNS),
+            "Params (M)": p["params_M"], "FLOPs (G)": p["flops_G"],
             "paper mAP": ref[0], "paper R1": ref[1], "paper R5": ref[2], "paper R10": ref[3],
             "paper Params": ref[4], "paper FLOPs": ref[5],
         })
-    pixels = read_json(f"{paths.pixels(BENCHMARK)}/metrics.json")
     records.append({"Architecture": "Raw pixels (reference, no network)",
-                    "mAP": _pct(pixels, "mAP"), "R1": _pct(pixels, "rank1"),
-                    "R5": _pct(pixels, "rank5"), "R10": _pct(pixels, "rank10")})
-    return pd.DataFrame.from_records(records)
+                    **rows.scores(params, [paths.pixels(BENCHMARK)], COLUMNS, seeds=False)})
+    columns = ["Architecture", "mAP", "mAP 95% CI", "R1", "R1 95% CI", "R5", "R10", "n",
+               "Params (M)", "FLOPs (G)", "paper mAP", "paper R1", "paper R5", "paper R10",
+               "paper Params", "paper FLOPs"]
+    return pd.DataFrame.from_records(records, columns=columns)
 
 
 def write(params: dict, out_stem: str) -> list[str]:
@@ -64,6 +60,7 @@ def write(params: dict, out_stem: str) -> list[str]:
         f"Params (M) and FLOPs (G, multiply-adds) are counted at the paper's scale: C={prof['C']}, "
         f"l={prof['layers']}, {prof['height']}x{prof['width']} input, {prof['num_classes']}-way "
         "classifier (backbone + reID head).",
+        interval_note(params),
         "`paper` columns: Table 1 of Quan et al., ICCV 2019.",
     ]
     # pragma: no mutate end

@@ -6,8 +6,10 @@ import pandas as pd
 
 from autoreid.experiments import SEARCH_BENCHMARK, Paths, search_config, setting_config, table2_cells
 from autoreid.io import read_json
-from autoreid.tables import paper
-from autoreid.tables.render import write_table
+from autoreid.tables import paper, rows
+from autoreid.tables.render import interval_note, write_table
+
+COLUMNS = {"rank1": "R1", "mAP": "mAP"}
 
 
 def _cl(cfg: dict) -> str:
@@ -17,8 +19,8 @@ def _cl(cfg: dict) -> str:
 def inputs(params: dict) -> list[str]:
     paths = Paths(params["results"])
     return [p for _, _, arch, s in table2_cells(params)
-            for p in (f"{paths.evaluate(SEARCH_BENCHMARK, s, arch)}/metrics.json",
-                      f"{paths.train(SEARCH_BENCHMARK, s, arch)}/summary.json")]
+            for p in rows.files(params, SEARCH_BENCHMARK, s, arch)
+            + [f"{paths.train(SEARCH_BENCHMARK, s, arch, 0)}/summary.json"]]
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -26,13 +28,13 @@ def build(params: dict) -> pd.DataFrame:
     t = params["table2"]
     records = []
     for i, j, arch, setting in table2_cells(params):
-        m = read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, arch)}/metrics.json")
-        summary = read_json(f"{paths.train(SEARCH_BENCHMARK, setting, arch)}/summary.json")
+        summary = read_json(f"{paths.train(SEARCH_BENCHMARK, setting, arch, 0)}/summary.json")
         ref = paper.TABLE2[i][j] if i < 4 and j < 4 else (None, None, None)
         records.append({
             "Search": _cl(search_config(params, t["searches"][i])),
             "Train": _cl(setting_config(params, setting)),
-            "R1": 100 * m["rank1"], "mAP": 100 * m["mAP"], "Params (M)": summary["params_M"],
+            **rows.row(params, SEARCH_BENCHMARK, setting, arch, COLUMNS),
+            "Params (M)": summary["params_M"],
             "paper R1": ref[0], "paper mAP": ref[1], "paper Params": ref[2]})
     return pd.DataFrame.from_records(records)
 
@@ -42,6 +44,7 @@ def write(params: dict, out_stem: str) -> list[str]:
     notes = [f"profile `{params['name']}`; search: reid space, softmax objective, run "
              f"{params['table2']['run']}; trained from scratch on Market-1501; R1 and mAP in %.",
              "Params (M): of the network as trained here (backbone + head + classifier).",
+             interval_note(params),
              "`paper` columns: Table 2 of Quan et al. by position (search C16 l2222, C16 l3463, "
              "C32 l2222, C32 l3463 x the same training configurations)."]
     # pragma: no mutate end

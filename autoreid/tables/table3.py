@@ -7,15 +7,17 @@ import pandas as pd
 from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths
 from autoreid.io import read_json, read_yaml
 from autoreid.select import note
-from autoreid.tables import paper
-from autoreid.tables.render import write_table
+from autoreid.tables import paper, rows
+from autoreid.tables.render import interval_note, write_table
+
+COLUMNS = {"rank1": "R1", "mAP": "mAP"}
 
 
 def inputs(params: dict) -> list[str]:
     paths, setting = Paths(params["results"]), params["table3"]["setting"]
-    return [f"{paths.evaluate(SEARCH_BENCHMARK, setting, a)}/{name}.json" for a in SELECTED
-            for name in ("metrics", "metrics_rerank")] + [paths.profile(a) for a in SELECTED] + [
-        paths.selection()]
+    return [f for a in SELECTED for name in ("metrics", "metrics_rerank")
+            for f in rows.files(params, SEARCH_BENCHMARK, setting, a, name)] + [
+        paths.profile(a) for a in SELECTED] + [paths.selection()]
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -29,14 +31,14 @@ def build(params: dict) -> pd.DataFrame:
                             "paper Params": size, "paper R1": r1, "paper mAP": mAP})
         for arch in SELECTED:
             label = LABELS[arch] + (" + RK" if rk else "")
-            m = read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, arch)}/"
-                          f"{'metrics_rerank' if rk else 'metrics'}.json")
             _, size, r1, mAP = paper.TABLE3[label]
             records.append({"Method": label, "Backbone": "searched",
                             "Params (M)": read_json(paths.profile(arch))["params_M"],
-                            "R1": 100 * m["rank1"], "mAP": 100 * m["mAP"],
+                            **rows.row(params, SEARCH_BENCHMARK, setting, arch, COLUMNS,
+                                       "metrics_rerank" if rk else "metrics"),
                             "paper Params": size, "paper R1": r1, "paper mAP": mAP})
-    columns = ["Method", "Backbone", "Params (M)", "R1", "mAP", "paper Params", "paper R1", "paper mAP"]
+    columns = ["Method", "Backbone", "Params (M)", "R1", "R1 95% CI", "mAP", "mAP 95% CI", "n",
+               "paper Params", "paper R1", "paper mAP"]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -49,6 +51,7 @@ def write(params: dict, out_stem: str) -> list[str]:
              f"Market-1501 (setting `{params['table3']['setting']}`); in %.",
              f"{note(selection)}; RK: k-reciprocal re-ranking, k1=20, k2=6, λ=0.3.",
              "Params (M) at the paper's scale (C=64, l=[2,2,2,2], 751 classes).",
+             interval_note(params),
              "`paper` columns and quoted rows: Table 3 of Quan et al., ICCV 2019."]
     # pragma: no mutate end
     return write_table(build(params), out_stem, "Table 3: Market-1501 with ImageNet pre-training",

@@ -7,8 +7,10 @@ import pandas as pd
 from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, searched_rows
 from autoreid.io import read_json, read_yaml
 from autoreid.select import note
-from autoreid.tables import paper
-from autoreid.tables.render import write_table
+from autoreid.tables import paper, rows
+from autoreid.tables.render import interval_note, write_table
+
+COLUMNS = {"mAP": "mAP", "rank1": "R1"}
 
 
 def _plain(arch: str, selection: dict) -> str:
@@ -25,8 +27,8 @@ def inputs(params: dict) -> list[str]:
     chosen = (list(SELECTED) if params["select"]["rule"] == "published"  # trained as themselves
               else [r.arch for r in searched_rows(params)])
     plain = dict.fromkeys([a for a in t["archs"] if a not in SELECTED] + chosen)  # once each, in order
-    return ([f"{paths.evaluate(SEARCH_BENCHMARK, t['setting'], a)}/metrics.json" for a in t["archs"]]
-            + [f"{paths.evaluate(SEARCH_BENCHMARK, scratch, a)}/metrics.json" for a in plain]
+    return ([f for a in t["archs"] for f in rows.files(params, SEARCH_BENCHMARK, t["setting"], a)]
+            + [f for a in plain for f in rows.files(params, SEARCH_BENCHMARK, scratch, a)]
             + [paths.profile(a, "pcb") for a in t["archs"]]
             + [paths.profile(a) for a in t["archs"]] + [paths.profile("AutoReID"), paths.selection()])
 
@@ -35,18 +37,18 @@ def build(params: dict) -> pd.DataFrame:
     paths, t = Paths(params["results"]), params["table4"]
     selection = read_yaml(paths.selection())
     scratch = params["table1"]["setting"]
-    rows = []
+    entries = []
     for arch in t["archs"]:
-        rows.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch))
+        entries.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch))
     for arch in t["archs"]:
-        rows.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch))
-    rows.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID"))
+        entries.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch))
+    entries.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID"))
     records = []
-    for label, trained, setting, profiled in rows:
-        m = read_json(f"{paths.evaluate(SEARCH_BENCHMARK, setting, trained)}/metrics.json")
+    for label, trained, setting, profiled in entries:
         p = read_json(paths.profile(profiled))  # +PCB: the plain network's size, as the paper prints
         ref = paper.TABLE4.get(label, (None,) * 4)
-        records.append({"Architecture": label, "mAP": 100 * m["mAP"], "R1": 100 * m["rank1"],
+        records.append({"Architecture": label,
+                        **rows.row(params, SEARCH_BENCHMARK, setting, trained, COLUMNS),
                         "Params (M)": p["params_M"], "FLOPs (G)": p["flops_G"],
                         "paper mAP": ref[0], "paper R1": ref[1], "paper Params": ref[2],
                         "paper FLOPs": ref[3]})
@@ -72,7 +74,7 @@ def write(params: dict, out_stem: str) -> list[str]:
              "PCB heads they count " + "; ".join(
                  f"{LABELS.get(a, a)}+PCB {total:.2f} M (head {head:.2f} M), {flops:.2f} G"
                  for a, head, total, flops in sizes) + ".",
-             "`paper` columns: Table 4 of Quan et al., ICCV 2019."]
+             interval_note(params), "`paper` columns: Table 4 of Quan et al., ICCV 2019."]
     # pragma: no mutate end
     return write_table(build(params), out_stem, "Table 4: searched part-aware cells vs hand-placed "
                        "PCB heads (Market-1501, no ImageNet)", notes, "tab:table4")

@@ -8,8 +8,8 @@ import pandas as pd
 from autoreid.experiments import LABELS, SELECTED, Paths
 from autoreid.io import read_json, read_yaml
 from autoreid.select import note
-from autoreid.tables import paper
-from autoreid.tables.render import write_table
+from autoreid.tables import paper, rows
+from autoreid.tables.render import interval_note, write_table
 
 BENCHMARKS = {5: ("cuhk03-labeled", "cuhk03-detected"), 6: ("msmt17",)}
 COLUMNS = {5: [("cuhk03-labeled", "rank1", "Labeled R1"), ("cuhk03-labeled", "mAP", "Labeled mAP"),
@@ -23,8 +23,8 @@ TITLES = {5: "Table 5: CUHK03 (new protocol), labeled and detected",
 def inputs(params: dict, number: int) -> list[str]:
     """The metrics files a table reads (the Snakefile asks for the same list)."""
     paths, setting = Paths(params["results"]), params[f"table{number}"]["setting"]
-    return [f"{paths.evaluate(b, setting, a)}/metrics.json" for b in BENCHMARKS[number]
-            for a in SELECTED] + [paths.selection()]
+    return [f for b in BENCHMARKS[number] for a in SELECTED
+            for f in rows.files(params, b, setting, a)] + [paths.selection()]
 
 
 def build(params: dict, number: int) -> pd.DataFrame:
@@ -38,13 +38,15 @@ def build(params: dict, number: int) -> pd.DataFrame:
                         **{f"paper {c[2]}": v for c, v in zip(COLUMNS[number], ref)}})
     for arch in SELECTED:
         label = LABELS[arch]
-        metrics = {b: read_json(f"{paths.evaluate(b, setting, arch)}/metrics.json")
-                   for b in BENCHMARKS[number]}
         row = {"Method": label}
-        row.update({name: 100 * metrics[b][key] for b, key, name in COLUMNS[number]})
+        for b in BENCHMARKS[number]:
+            row.update(rows.row(params, b, setting, arch,
+                                {key: name for b_, key, name in COLUMNS[number] if b_ == b}))
         row.update({f"paper {c[2]}": v for c, v in zip(COLUMNS[number], quoted[label])})
         records.append(row)
-    columns = ["Method"] + [c[2] for c in COLUMNS[number]] + [f"paper {c[2]}" for c in COLUMNS[number]]
+    ours = [n for _, key, name in COLUMNS[number]
+            for n in ([name, name + rows.CI] if key in rows.WITH_INTERVAL else [name])]
+    columns = ["Method"] + ours + ["n"] + [f"paper {c[2]}" for c in COLUMNS[number]]
     return pd.DataFrame.from_records(records, columns=columns)
 
 
@@ -57,6 +59,7 @@ def write(params: dict, number: int, out_stem: str) -> list[str]:
         f"profile `{params['name']}`; ours: cells trained on each benchmark (setting "
         f"`{setting}`); in %.",
         f"{note(selection)}.",
+        interval_note(params),
         "`paper` columns and quoted rows: Quan et al., ICCV 2019 (with ImageNet pre-training).",
     ]
     # pragma: no mutate end

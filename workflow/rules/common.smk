@@ -69,6 +69,7 @@ wildcard_constraints:
     setting="[A-Za-z0-9_]+",
     arch="[A-Za-z0-9_]+(-run[0-9]+)?",
     number="[1-6]",
+    seed="[0-9]+",
 
 
 def values(keys):

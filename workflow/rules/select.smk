@@ -7,15 +7,16 @@ def select_keys():
     if config["select"]["rule"] == "published":
         return ["select.rule"]
     variants = config["table1"]["variants"]
-    return ["select.rule", "table1.setting", "table1.runs", "table1.variants", "search.space"] + [
+    return ["select.rule", "table1.setting", "table1.runs", "table1.variants", "search.space",
+            "seeds.count"] + [
         f"search_variants.{v}.space" for v in variants if "space" in config["search_variants"][v]]
 
 
 rule select:
     input:  # rule `published` reads nothing: the released cells need no search
         [] if config["select"]["rule"] == "published" else
-        [P.evaluate(SEARCH_BENCHMARK, config["table1"]["setting"], r.arch) + "/metrics.json"
-         for r in searched_rows(config)],
+        [folder + "/metrics.json" for r in searched_rows(config)
+         for folder in P.evaluations(config, SEARCH_BENCHMARK, config["table1"]["setting"], r.arch)],
     output:
         [P.selected(name) for name in SELECTED],
         [report(P.selected(name).replace(".yaml", ".png"), caption="../report/cells.rst",

@@ -11,8 +11,8 @@ rule table:
         report(P.table("{number}", "csv"), caption="../report/table.rst", category="Tables",
                labels={"table": "Table {number}"}),
     params:
-        param_keys=lambda w: [f"table{w.number}"],
-        values=lambda w: values([f"table{w.number}"]),
+        param_keys=lambda w: [f"table{w.number}", "bootstrap", "seeds"],
+        values=lambda w: values([f"table{w.number}", "bootstrap", "seeds"]),
     resources:
         **size("table"),
     log:
@@ -23,7 +23,7 @@ rule table:
 
 rule figures_curves:
     input:
-        [P.train(SEARCH_BENCHMARK, config["table3"]["setting"], a) + "/log.csv" for a in SELECTED],
+        [P.train(SEARCH_BENCHMARK, config["table3"]["setting"], a, 0) + "/log.csv" for a in SELECTED],
     output:
         report(P.figure("curves.png"), caption="../report/curves.rst", category="Figures",
                labels={"figure": "training curves"}),
@@ -39,7 +39,7 @@ rule figures_curves:
 
 rule figures_ranked:
     input:
-        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID") + "/features.h5",
+        P.evaluate(SEARCH_BENCHMARK, config["table3"]["setting"], "AutoReID", 0) + "/features.h5",
     output:
         report(P.figure("ranked.png"), caption="../report/ranked.rst", category="Figures",
                labels={"figure": "ranked lists"}),

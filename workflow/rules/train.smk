@@ -71,10 +71,10 @@ rule train:
         unpack(init_input),
         manifest=P.manifest("{benchmark}"),
     output:
-        model=P.train("{benchmark}", "{setting}", "{arch}") + "/model.pt",
-        log=P.train("{benchmark}", "{setting}", "{arch}") + "/log.csv",
-        summary=P.train("{benchmark}", "{setting}", "{arch}") + "/summary.json",
-        live=P.train("{benchmark}", "{setting}", "{arch}") + "/live/metrics.json",
+        model=P.train("{benchmark}", "{setting}", "{arch}", "{seed}") + "/model.pt",
+        log=P.train("{benchmark}", "{setting}", "{arch}", "{seed}") + "/log.csv",
+        summary=P.train("{benchmark}", "{setting}", "{arch}", "{seed}") + "/summary.json",
+        live=P.train("{benchmark}", "{setting}", "{arch}", "{seed}") + "/live/metrics.json",
     params:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
@@ -87,18 +87,18 @@ rule train:
         gpu=GPU,
         **size("train"),
     log:
-        log_path("train", "{benchmark}", "{setting}", "{arch}"),
+        log_path("train", "{benchmark}", "{setting}", "{arch}", "seed{seed}"),
     benchmark:
-        benchmark_path("train", "{benchmark}", "{setting}", "{arch}")
+        benchmark_path("train", "{benchmark}", "{setting}", "{arch}", "seed{seed}")
     shell:
         PLACE + "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
-        "--out-dir {params.out} --params {PARAMS} --setting {wildcards.setting} {params.store} "
-        "{params.init} " +
+        "--out-dir {params.out} --params {PARAMS} --setting {wildcards.setting} "
+        "--seed {wildcards.seed} {params.store} {params.init} " +
         RUNTIME + " > {log} 2>&1"
 
 
 # evaluate: a trained network's query and gallery features and their scores in one job, at
-# evaluate/<benchmark>/<setting>/<arch>/ (features.h5, metrics.json); where a table reads
+# evaluate/<benchmark>/<setting>/<arch>/seed<k>/ (features.h5, metrics.json); where a table reads
 # re-ranked scores too (metrics_rerank.json), rule evaluate_rerank writes all of them in that job.
 # The raw-pixel baseline's are at evaluate/<benchmark>/pixels/.
 RERANKED = sorted({os.path.dirname(f)[len(R + "/evaluate/"):] for n in TABLES
@@ -106,9 +106,9 @@ RERANKED = sorted({os.path.dirname(f)[len(R + "/evaluate/"):] for n in TABLES
 
 
 def evaluate_input(w):
-    benchmark, setting, arch = w.path.split("/")
+    benchmark, setting, arch, seed = w.path.split("/")
     store = {"store": P.store(benchmark)} if STORE != "none" else {}
-    return {**store, "model": P.train(benchmark, setting, arch) + "/model.pt",
+    return {**store, "model": P.train(benchmark, setting, arch, seed.removeprefix("seed")) + "/model.pt",
             "manifest": P.manifest(benchmark)}
 
 
@@ -124,7 +124,7 @@ rule evaluate:
     output:
         **EVALUATED,
     wildcard_constraints:
-        path="[a-z0-9-]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(-run[0-9]+)?",
+        path="[a-z0-9-]+/[A-Za-z0-9_]+/[A-Za-z0-9_]+(-run[0-9]+)?/seed[0-9]+",
     params:
         out=lambda w, output: os.path.dirname(output.metrics),
         store=store_arg,
