@@ -55,7 +55,7 @@ def test_pretrain_and_select_declare_only_the_keys_they_read():
     pretrain = [k for name, k in keys.items() if name.startswith("pretrain-")]
     assert pretrain and all(k == ["amp", "pretrain", "train.C", "train.layers"] for k in pretrain)
     assert keys["select"] == ["select.rule", "table1.setting", "table1.runs", "table1.variants",
-                              "search.space", *(f"search_variants.{v}.space" for v in
+                              "search.space", "seeds.count", *(f"search_variants.{v}.space" for v in
                                                 ("baseline", "baseline_reid", "retrieval_reid"))]
     paper = yaml.safe_load((ROOT / "pipelines" / "paper" / "dvc.yaml").read_text())["stages"]
     assert paper["select"]["params"] == [{"params/paper.yaml": ["select.rule"]}]
@@ -105,8 +105,8 @@ def test_stage_names_have_one_scheme_and_snakemake_is_the_pinned_one():
 
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert all(re.fullmatch(r"[a-z_0-9]+(-[A-Za-z0-9_]+)*", name) for name in stages)
-    assert "evaluate-market1501-scratch-resnet18" in stages
-    assert "train-market1501-scratch-resnet18" in stages
+    assert "evaluate-market1501-scratch-resnet18-seed0" in stages
+    assert "train-market1501-scratch-resnet18-seed0" in stages
     # the generator reads Snakemake's DAG through its API: an upgrade must be a decision
     assert version("snakemake") == SNAKEMAKE
     assert f'"snakemake=={SNAKEMAKE}"' in (ROOT / "pyproject.toml").read_text()
@@ -138,7 +138,7 @@ def repo(tmp_path_factory):
 def test_repro_experiment_and_diffs(repo):
     repo, target = repo
     first = run(["dvc", "repro"], repo)
-    assert "Running stage 'train-market1501-scratch-resnet18'" in first.stdout
+    assert "Running stage 'train-market1501-scratch-resnet18-seed0'" in first.stdout
     again = run(["dvc", "repro"], repo)
     assert "Running stage" not in again.stdout  # a second repro does nothing
     plan = run(["snakemake", "-s", str(ROOT / "Snakefile"), "-n", target, "--configfile",
@@ -148,7 +148,7 @@ def test_repro_experiment_and_diffs(repo):
     run(["git", "commit", "-qm", "baseline"], repo)
 
     exp = run(["dvc", "exp", "run", "-S", "params/slice.yaml:train.lam=0.9"], repo)
-    assert "Running stage 'train-market1501-scratch-resnet18'" in exp.stdout
+    assert "Running stage 'train-market1501-scratch-resnet18-seed0'" in exp.stdout
     assert "Running stage 'synth-market1501'" not in exp.stdout  # data stages are untouched
     params = json.loads(run(["dvc", "params", "diff", "--json"], repo).stdout)
     change = params["params/slice.yaml"]["train.lam"]

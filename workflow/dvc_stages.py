@@ -66,10 +66,11 @@ def snakemake_jobs(configfile: str | None = None, target: str = "tables") -> lis
 
 def stage_name(job: dict) -> str:
     """rule-wildcard-wildcard...: a path wildcard's folders are wildcards of their own, other
-    punctuation becomes `_`."""
+    punctuation becomes `_`; a seed reads seed<k>, as its folder does."""
     parts = [job["rule"]]
-    for value in job["wildcards"].values():
-        parts += [re.sub(r"[^A-Za-z0-9_]+", "_", part) for part in str(value).split("/")]
+    for key, value in job["wildcards"].items():
+        value = f"seed{value}" if key == "seed" else str(value)
+        parts += [re.sub(r"[^A-Za-z0-9_]+", "_", part) for part in value.split("/")]
     return "-".join(parts)
 
 
