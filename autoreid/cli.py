@@ -377,20 +377,17 @@ def cmd_figures(a) -> None:
 
 
 def cmd_tables(a) -> None:
+    from autoreid import tables
     from autoreid.config import load_params
     from autoreid.experiments import Paths
-    from autoreid.tables import table1, table2, table3, table4, transfer
 
-    writers = {1: table1.write, 2: table2.write, 3: table3.write, 4: table4.write,
-               5: lambda p, stem: transfer.write(p, 5, stem), 6: lambda p, stem: transfer.write(p, 6, stem)}
     params = load_params(a.params)
     paths = Paths(params["results"])
-    for number in a.table or sorted(writers):
-        if number not in writers:
-            raise UserError(f"table {number}: the paper has Tables 1-6")
-        stem = (str(Path(a.out_dir) / f"table{number}") if a.out_dir
-                else paths.table(number, "x")[:-2])
-        print("\n".join(writers[number](params, stem)))
+    for name in a.table or tables.NAMES:
+        stem = paths.table(name, "x")[:-2]
+        if a.out_dir:
+            stem = str(Path(a.out_dir) / Path(stem).name)
+        print("\n".join(tables.write(params, name, stem)))
 
 
 # ---------------------------------------------------------------- parser
@@ -639,7 +636,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("tables", help="build the paper's tables from the results of a profile")
     s.add_argument("--params", required=True, help="params file (its tables' sections and results)")
-    s.add_argument("--table", type=int, nargs="+", help="table numbers (default: 1 2 3 4 5 6)")
+    s.add_argument("--table", nargs="+", help="tables: 1-6 (the paper's) and claims (default: all)")
     s.add_argument("--out-dir", help="folder (default: <results>/tables)")
     s.set_defaults(func=cmd_tables)
     _show_defaults(p)

@@ -103,15 +103,20 @@ def _assumed_sd(seeds: SeedsConfig | None) -> np.ndarray | None:
     return np.array([seeds.sd[k] for k in INTERVALS], np.float64)
 
 
-def _seed_errors(a: np.ndarray, b: np.ndarray, seeds_a: list, seeds_b: list, same: bool,
+def _seed_errors(a: np.ndarray, b: np.ndarray, labels_a: list, labels_b: list, same: bool,
                  assumed: np.ndarray | None):
-    """The seeds' part of the interval of mean(b) - mean(a), per metric: (squared standard error,
-    degrees of freedom, how), or None where it is left out. a, b: (seeds, metrics)."""
-    if same:  # one and the same trainings on both sides: no seed noise between them
-        return None
-    if len(a) > 1 and None not in seeds_a and seeds_a == seeds_b:  # paired seed by seed
+    """The part of the interval of mean(b) - mean(a) that the units (training seeds, or runs) add,
+    per metric: (squared standard error, degrees of freedom, how), or None where it is left out.
+    a, b: (units, metrics). Units with the same distinct labels on both sides (seed<k> folders, or
+    the same folders) are paired; `same`: both sides are the same trainings."""
+    paired = (len(a) > 1 and labels_a == labels_b and None not in labels_a
+              and len(set(labels_a)) == len(labels_a))
+    if paired:
         d = b - a
-        return d.var(0, ddof=1) / len(d), np.full(d.shape[1], len(d) - 1.0), "paired seed by seed; Student's t"
+        by = "seed by seed" if isinstance(labels_a[0], int) else "training by training"
+        return d.var(0, ddof=1) / len(d), np.full(d.shape[1], len(d) - 1.0), f"paired {by}; Student's t"
+    if same:  # one training on both sides (re-ranked against plain, say): no seed noise between
+        return None
     spread = [x for x in (a, b) if len(x) > 1]
     if spread:  # the spread of the sides that have one, pooled, for both sides
         df = float(sum(len(x) - 1 for x in spread))
@@ -170,7 +175,7 @@ def estimate(paths: list[Path], boot: BootstrapConfig, seeds: SeedsConfig | None
         seed = (_assumed_sd(seeds) ** 2, np.full(point.shape, np.inf), "seeds.sd")
     else:
         seed = None
-    lo, hi = _interval(point, resampled, seed)
+    lo, hi = _interval(point, resampled, seed).clip(0, 1)  # a metric is a fraction
     out = {name: {"mean": float(np.mean([s["metrics"][name] for s in scores]))} for name in OTHERS}
     out.update({name: {"mean": float(point[i]), "ci95": [float(lo[i]), float(hi[i])]}
                 for i, name in enumerate(INTERVALS)})
@@ -181,37 +186,72 @@ def estimate(paths: list[Path], boot: BootstrapConfig, seeds: SeedsConfig | None
 
 def compare(a_paths: list[Path], b_paths: list[Path], boot: BootstrapConfig,
             seeds: SeedsConfig | None = None) -> dict:
-    """The difference B - A with its interval and verdict, per metric (see the module's text)."""
-    a, scores = _read(a_paths)
-    b, _ = _read(b_paths, scores[0])
+    """The difference B - A with its interval and verdict, per metric (see the module's text):
+    each evaluation a unit of its side (a training seed)."""
+    return compare_units([[Path(p)] for p in a_paths], [[Path(p)] for p in b_paths], boot, seeds)
+
+
+def compare_units(a_units: list[list[Path]], b_units: list[list[Path]], boot: BootstrapConfig,
+                  seeds: SeedsConfig | None = None) -> dict:
+    """B - A where each side is a list of units, each unit one configuration's evaluations (its
+    training seeds): a side's value is the mean over its units of each unit's mean. The units'
+    spread enters the interval (several searched runs of one method, say); with one unit a side,
+    the seeds' (the profile's seeds.sd where a unit has one evaluation)."""
+    a_flat, b_flat = [p for u in a_units for p in u], [p for u in b_units for p in u]
+    a, scores = _read(a_flat)
+    b, _ = _read(b_flat, scores[0])
     reference = scores[0]
     valid = ~np.isnan(a[0, 0])
     if not (valid == ~np.isnan(b[0, 0])).all():
-        raise UserError(f"{a_paths[0]} and {b_paths[0]}: they differ in which queries have a true "
+        raise UserError(f"{a_flat[0]} and {b_flat[0]}: they differ in which queries have a true "
                         "match (different galleries?); compare needs the same query and gallery")
     a, b, pids = a[:, :, valid], b[:, :, valid], reference["pid"][valid]
-    per_seed_a, per_seed_b = a.mean(2), b.mean(2)  # (seeds, metrics)
-    diff = per_seed_b.mean(0) - per_seed_a.mean(0)
-    ids, resampled = _resampled(b.mean(0) - a.mean(0), pids, boot)
-    seeds_a, seeds_b = [_seed_of(p) for p in a_paths], [_seed_of(p) for p in b_paths]
-    same = sorted(map(str, a_paths)) == sorted(map(str, b_paths))
-    seed = _seed_errors(per_seed_a, per_seed_b, seeds_a, seeds_b, same, _assumed_sd(seeds))
+    folders_a, folders_b = [str(p.parent) for p in a_flat], [str(p.parent) for p in b_flat]
+    same = sorted(folders_a) == sorted(folders_b) and len(a_units) == len(b_units)
+    if len(a_units) == 1 and len(b_units) == 1 and len(a_flat) > 1:  # one unit a side: its seeds
+        a_units, b_units = [[p] for p in a_flat], [[p] for p in b_flat]
+    unit_a, unit_b = _unit_means(a, a_units), _unit_means(b, b_units)  # (units, metrics, queries)
+    per_unit_a, per_unit_b = unit_a.mean(2), unit_b.mean(2)  # (units, metrics)
+    diff = per_unit_b.mean(0) - per_unit_a.mean(0)
+    ids, resampled = _resampled(unit_b.mean(0) - unit_a.mean(0), pids, boot)
+    labels_a, labels_b = _labels(a_units, same), _labels(b_units, same)
+    seed = _seed_errors(per_unit_a, per_unit_b, labels_a, labels_b, same, _assumed_sd(seeds))
     lo, hi = _interval(diff, resampled, seed)
     how = "queries (paired; identity bootstrap)"
     if seed is not None:
-        how += f" and seeds ({seed[2]})"
+        how += f" and {'runs' if max(map(len, a_units + b_units)) > 1 else 'seeds'} ({seed[2]})"
     elif not same:
         how += "; seed noise not included (one training a side, no seeds.sd)"
     metrics = {}
     for i, name in enumerate(INTERVALS):
         verdict = "B" if lo[i] > 0 else "A" if hi[i] < 0 else "not resolved"
-        metrics[name] = {"A": float(per_seed_a[:, i].mean()), "B": float(per_seed_b[:, i].mean()),
+        metrics[name] = {"A": float(per_unit_a[:, i].mean()), "B": float(per_unit_b[:, i].mean()),
                          "difference": float(diff[i]), "ci95": [float(lo[i]), float(hi[i])],
                          "verdict": verdict}
-    return {"A": {"evaluations": [str(p) for p in a_paths], "seeds": len(a_paths)},
-            "B": {"evaluations": [str(p) for p in b_paths], "seeds": len(b_paths)},
+    return {"A": {"evaluations": [str(p) for p in a_flat], "units": len(a_units),
+                  "seeds": len(a_flat)},
+            "B": {"evaluations": [str(p) for p in b_flat], "units": len(b_units),
+                  "seeds": len(b_flat)},
             "queries": int(valid.sum()), "identities": int(len(ids)), "interval": how,
             "bootstrap": settings(boot), "metrics": metrics}
+
+
+def _unit_means(values: np.ndarray, units: list[list[Path]]) -> np.ndarray:
+    """(units, metrics, queries): each unit's mean over its evaluations (rows of `values`, in
+    the units' order)."""
+    out, start = [], 0
+    for unit in units:
+        out.append(values[start:start + len(unit)].mean(0))
+        start += len(unit)
+    return np.stack(out)
+
+
+def _labels(units: list[list[Path]], same: bool) -> list:
+    """What pairs a unit with the other side's: its folder where both sides hold the same
+    trainings, its seed<k> where it is one evaluation in such a folder, else nothing."""
+    if any(len(u) != 1 for u in units):
+        return [None] * len(units)
+    return [str(u[0].parent) if same else _seed_of(u[0]) for u in units]
 
 
 def report(result: dict) -> str:
@@ -219,7 +259,7 @@ def report(result: dict) -> str:
     lines = []
     for name in ("A", "B"):
         s = result[name]
-        more = f" and {s['seeds'] - 1} more ({s['seeds']} seeds)" if s["seeds"] > 1 else ""
+        more = f" and {s['seeds'] - 1} more ({s['seeds']} evaluations)" if s["seeds"] > 1 else ""
         lines.append(f"{name}: {s['evaluations'][0]}{more}")
     lines += [f"{result['queries']} queries of {result['identities']} identities; 95% interval of "
               f"B - A over {result['interval']}",

@@ -88,8 +88,10 @@ class Paths:
     def figure(self, name: str) -> str:
         return f"{self.results}/figures/{name}"
 
-    def table(self, number: int, ext: str) -> str:
-        return f"{self.results}/tables/table{number}.{ext}"
+    def table(self, name: int | str, ext: str) -> str:
+        """Table 1-6 (table<n>.<ext>) or the claims table (claims.<ext>)."""
+        stem = name if name == "claims" else f"table{name}"
+        return f"{self.results}/tables/{stem}.{ext}"
 
 
 def seeds(params: dict) -> range:

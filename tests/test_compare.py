@@ -151,3 +151,22 @@ def test_a_rows_estimate_over_its_seeds(tmp_path):
     one = estimate([folders[0] / "metrics.json"], BOOT)  # one seed, no seeds.sd: the file's own
     assert one["mAP"]["ci95"] == pytest.approx(values[0]["mAP_ci95"])
     assert "not included" in one["interval"]
+
+
+def test_groups_of_runs_and_one_training_on_both_sides(tmp_path):
+    """Units: four runs a side (one seed each) compare unpaired, with their spread; re-ranked
+    against plain scores of the same trainings carries no seed noise."""
+    from autoreid.compare import compare_units
+
+    a = [[evaluation(tmp_path / f"a{r}" / "seed0", 1.2, r) / "metrics.json"] for r in range(4)]
+    b = [[evaluation(tmp_path / f"b{r}" / "seed0", 0.9, 10 + r) / "metrics.json"] for r in range(4)]
+    r = compare_units(a, b, BOOT, SeedsConfig(1, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
+    assert r["A"]["units"] == 4 and "pooled spread" in r["interval"]  # seed0 of each: not paired
+    means = [np.mean([json.loads(u[0].read_text())["mAP"] for u in side]) for side in (a, b)]
+    assert r["metrics"]["mAP"]["difference"] == pytest.approx(means[1] - means[0])
+    folder = a[0][0].parent
+    score(folder / "features.h5", folder / "metrics_rerank.json", "euclidean", BOOT,
+          type("RK", (), {"k1": 20, "k2": 6, "lam": 0.3})())
+    rk = compare([folder / "metrics.json"], [folder / "metrics_rerank.json"], BOOT,
+                 SeedsConfig(1, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
+    assert "seed" not in rk["interval"]  # the same training: queries only

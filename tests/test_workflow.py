@@ -40,7 +40,7 @@ def test_default_profile_plans_table1(tmp_path):
     assert counts["evaluate_pixels"] == 1 and "extract" not in counts
     assert counts["synth"] == 4 and counts["pack"] == 4
     assert counts["prepare"] == 2 and counts["prepare_cuhk03"] == 2  # Market, MSMT17; CUHK03 x2
-    assert counts["table"] == 6 and counts["select"] == 1
+    assert counts["table"] == 6 and counts["claims"] == 1 and counts["select"] == 1
     assert counts["figures_curves"] == 1 and counts["figures_ranked"] == 1
 
 
@@ -137,6 +137,10 @@ def test_slice_runs_for_real(slice_run):
     for number, rows in expected.items():
         text = (slice_run / f"results/slice/tables/table{number}.md").read_text()
         assert all(r in text for r in rows), (number, text)
+    claims = (slice_run / "results/slice/tables/claims.md").read_text()
+    for claim in ("the retrieval objective beats softmax", "re-ranking helps (Auto-ReID)",
+                  "searched cells beat random cells (reid space)", "PCB's parts help (DARTS)"):
+        assert claim in claims, claims
     assert (slice_run / "results/slice/data/cuhk03-detected/store.h5").exists()
     assert (slice_run / "results/slice/pretrain/imagenet/AutoReID/weights.pt").exists()
     for figure in ("figures/curves.png", "figures/ranked.png", "select/AutoReID.png"):
@@ -165,7 +169,7 @@ def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_ru
                      slice_run / "report.html", cwd=slice_run)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     html = (slice_run / "report.html").read_text()
-    for name in [f"table{n}.csv" for n in range(1, 7)] + ["curves.png", "ranked.png",
+    for name in [f"table{n}.csv" for n in range(1, 7)] + ["claims.csv", "curves.png", "ranked.png",
                                                           "AutoReID.png", "Baseline.png"]:
         assert name in html, name
     for caption in ("Table 1 of the paper", "Training curves of Auto-ReID", "Ranked lists of",
@@ -202,7 +206,7 @@ def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
             read.append(os.path.normpath(str(path)))
             return real(path)
 
-        for module in ("table1", "table2", "table3", "table4", "transfer"):
+        for module in ("table1", "table2", "table3", "table4", "transfer", "claims"):
             monkeypatch.setattr(f"autoreid.tables.{module}.{name}", recording, raising=False)
         monkeypatch.setattr(autoreid.io, name, recording)  # the rows' metrics and details
     paths = Paths(params["results"])
@@ -210,11 +214,8 @@ def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
                      for folder in paths.evaluations(params, SEARCH_BENCHMARK,
                                                      params["table1"]["setting"], r.arch)
                      for name in ("metrics.json", "metrics.details.json")}
-    from autoreid.tables import table1, table2, table3, table4, transfer
-
-    writers = {1: table1.write, 2: table2.write, 3: table3.write, 4: table4.write,
-               5: lambda p, s: transfer.write(p, 5, s), 6: lambda p, s: transfer.write(p, 6, s)}
-    for number, write in writers.items():
+    for number in tables.NAMES:  # the six tables and the claims table
+        write = lambda p, s, number=number: tables.write(p, number, s)  # noqa: E731
         read.clear()
         write(params, str(tmp_path / f"table{number}"))
         declared = {os.path.normpath(p) for p in tables.inputs(params, number)}

@@ -1,13 +1,38 @@
-"""The paper's six tables: each module has `inputs(params)` (the files it reads) and
-`write(params, stem)`."""
+"""The paper's six tables and the claims table: each module has `inputs(params)` (the files it
+reads) and `write(params, stem)`; a table is named by its number, the claims table by "claims"."""
 from __future__ import annotations
 
+NAMES = ("1", "2", "3", "4", "5", "6", "claims")
 
-def inputs(params: dict, number: int) -> list[str]:
-    from autoreid.tables import table1, table2, table3, table4, transfer
 
-    return {1: table1.inputs, 2: table2.inputs, 3: table3.inputs, 4: table4.inputs,
-            5: lambda p: transfer.inputs(p, 5), 6: lambda p: transfer.inputs(p, 6)}[number](params)
+def _table(name: str | int):
+    """(inputs, write) of table `name`."""
+    from autoreid.errors import UserError
+    from autoreid.tables import claims, table1, table2, table3, table4, transfer
+
+    tables = {"1": (table1.inputs, table1.write), "2": (table2.inputs, table2.write),
+              "3": (table3.inputs, table3.write), "4": (table4.inputs, table4.write),
+              "5": (lambda p: transfer.inputs(p, 5), lambda p, stem: transfer.write(p, 5, stem)),
+              "6": (lambda p: transfer.inputs(p, 6), lambda p, stem: transfer.write(p, 6, stem)),
+              "claims": (claims.inputs, claims.write)}
+    if str(name) not in tables:
+        raise UserError(f"table {name}: the tables are {', '.join(NAMES)} (the paper's Tables 1-6 "
+                        "and the claims table)")
+    return tables[str(name)]
+
+
+def inputs(params: dict, name: str | int) -> list[str]:
+    return _table(name)[0](params)
+
+
+def write(params: dict, name: str | int, stem: str) -> list[str]:
+    return _table(name)[1](params, stem)
+
+
+def keys(name: str | int) -> list[str]:
+    """The params keys a table reads besides the results (its job's DVC params)."""
+    own = ["table1", "table3", "table4", "select.rule"] if str(name) == "claims" else [f"table{name}"]
+    return own + ["bootstrap", "seeds"]
 
 
 def profiles(params: dict) -> dict[str, list[str]]:
@@ -17,7 +42,7 @@ def profiles(params: dict) -> dict[str, list[str]]:
 
     folder = Paths(params["results"]).profile("x", "y").rsplit("/", 1)[0] + "/"
     out: dict[str, list[str]] = {}
-    for path in sorted({f for n in range(1, 7) for f in inputs(params, n)}):
+    for path in sorted({f for n in NAMES for f in inputs(params, n)}):
         if path.startswith(folder) and path.endswith(".json"):
             arch, _, head = path[len(folder):-len(".json")].rpartition("-")
             out.setdefault(head, []).append(arch)

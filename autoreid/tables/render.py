@@ -83,12 +83,14 @@ def summary(df: pd.DataFrame) -> dict:
     return out
 
 
-def write_table(df: pd.DataFrame, stem: str | Path, title: str, notes: list[str], label: str) -> list[str]:
+def write_table(df: pd.DataFrame, stem: str | Path, title: str, notes: list[str], label: str,
+                metrics: dict | None = None) -> list[str]:
+    """The table in Markdown, LaTeX and CSV, and `metrics` (default: its `summary`) as JSON."""
     stem = str(stem)
     if "n" in df.columns:  # seeds per row: a count, empty where no training is behind a row
         df = df.assign(n=df["n"].astype("Int64"))
     write_text(stem + ".md", to_markdown(df, title, notes))
     write_text(stem + ".tex", to_latex(df, title + ". " + " ".join(notes), label))
     write_text(stem + ".csv", df.to_csv(index=False))
-    write_json(stem + ".json", summary(df))
+    write_json(stem + ".json", summary(df) if metrics is None else metrics)
     return [stem + ext for ext in (".md", ".tex", ".csv", ".json")]

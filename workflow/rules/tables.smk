@@ -1,9 +1,10 @@
-# The paper's tables from the metrics, and its figures (training curves, ranked lists).
+# The paper's tables and the claims table from the metrics, and the figures (training curves,
+# ranked lists).
 
 
 rule table:
     input:
-        lambda w: tables.inputs(config, int(w.number)),
+        lambda w: tables.inputs(config, w.number),
         cells=lambda w: [P.derive(SEARCH_BENCHMARK, *parse_searched(r.arch)) + "/cells.png"
                          for r in TABLE1_ROWS if parse_searched(r.arch) and w.number == "1"],
     output:
@@ -11,14 +12,32 @@ rule table:
         report(P.table("{number}", "csv"), caption="../report/table.rst", category="Tables",
                labels={"table": "Table {number}"}),
     params:
-        param_keys=lambda w: [f"table{w.number}", "bootstrap", "seeds"],
-        values=lambda w: values([f"table{w.number}", "bootstrap", "seeds"]),
+        param_keys=lambda w: tables.keys(w.number),
+        values=lambda w: values(tables.keys(w.number)),
     resources:
         **size("table"),
     log:
         log_path("tables", "table{number}"),
     shell:
         "autoreid tables --params {PARAMS} --table {wildcards.number} > {log} 2>&1"
+
+
+rule claims:  # each of the paper's claims: its effect here, 95% interval and verdict
+    input:
+        tables.inputs(config, "claims"),
+    output:
+        [P.table("claims", ext) for ext in ("md", "tex", "json")],
+        report(P.table("claims", "csv"), caption="../report/claims.rst", category="Tables",
+               labels={"table": "Claims"}),
+    params:
+        param_keys=tables.keys("claims"),
+        values=values(tables.keys("claims")),
+    resources:
+        **size("claims"),
+    log:
+        log_path("tables", "claims"),
+    shell:
+        "autoreid tables --params {PARAMS} --table claims > {log} 2>&1"
 
 
 rule figures_curves:
