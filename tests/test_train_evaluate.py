@@ -224,3 +224,25 @@ def test_the_pcb_setting_trains_with_its_own_loss(market, tmp_path):
     with pytest.raises(UserError, match="loss must be retrieval or softmax"):
         train(str(market["manifest"]), "DARTS_V2", str(tmp_path / "x"),
               dataclasses.replace(cfg, loss="hinge"), torch.device("cpu"))
+
+
+def test_the_same_network_with_two_seeds_is_not_resolved(market, trained, tmp_path):
+    """Seed 1 of the `trained` network, both evaluated, then `autoreid compare`: the seeds' noise
+    (one training a side: the profile's seeds.sd) keeps the verdict at `not resolved`."""
+    from autoreid.cli import main
+
+    cfg = resolve("train", overrides=dict(
+        C=4, layers=(1, 1, 1, 1), height=32, width=16, pad=1, P=4, K=2, epochs=2,
+        milestones=(1,), embedding=16, dropout=0.1, lr=0.01, seed=1))
+    train(str(market["manifest"]), "RETRIEVAL_REID_SEARCH_SPACE", str(tmp_path / "seed1" / "train"),
+          cfg, torch.device("cpu"))
+    for seed, model in ((0, trained / "model.pt"), (1, tmp_path / "seed1" / "train" / "model.pt")):
+        assert main(["evaluate", "--checkpoint", str(model), "--manifest", str(market["manifest"]),
+                     "--out-dir", str(tmp_path / f"seed{seed}")]) == 0
+    proc = run_cli("compare", tmp_path / "seed0", tmp_path / "seed1", "--out", tmp_path / "c.json",
+                   check=True)
+    result = json.loads((tmp_path / "c.json").read_text())
+    a, b = (json.loads((tmp_path / f"seed{k}" / "metrics.json").read_text()) for k in (0, 1))
+    assert a["mAP"] != b["mAP"]  # two trainings, two results ...
+    assert result["metrics"]["mAP"]["verdict"] == "not resolved"  # ... within one seed's noise
+    assert "seeds.sd" in result["interval"] and "not resolved" in proc.stdout
