@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from autoreid.storage import kept_in, with_block  # noqa: E402
 
 SNAKEMAKE = "9.27.1"  # the Snakemake whose DAG API this reads (pinned in pyproject.toml)
-PROFILES = ("default", "paper", "smoke")  # params/<name>.yaml, each with a pipeline of its own
+PROFILES = ("default", "paper", "smoke", "study")  # params/<name>.yaml, each with a pipeline of its own
 METRICS = re.compile(r"(^|/)(metrics(_rerank)?|tables/table\d)\.json$")  # declared `metrics`
 PLOTS = {"train": ("epoch", "loss"), "search": ("epoch", "loss_w"), "pretrain": ("epoch", "loss")}
 
