@@ -1,17 +1,22 @@
 """`autoreid compare A B`: is B better than A, and by how much, beyond noise?
 
 A side is one evaluation (a folder with metrics.json and metrics.details.json) or several: the same
-configuration trained with different seeds. The difference is B - A in mAP, R1 and mINP, each side
-its mean over its seeds, with a 95% interval that accounts for
+configuration trained with different seeds (`compare`), or the units of a method, such as its
+searched runs, each with its seeds (`compare_units`, the claims table). The difference is B - A in
+mAP, R1 and mINP, each side its mean over its units, with a 95% interval that accounts for
 - the queries: both sides are scored on the same queries, so the comparison is paired query by
-  query; the interval is the identity bootstrap (autoreid.evaluate.bootstrap) of the per-query
-  differences (each side's per-query results averaged over its seeds);
-- the seeds, when a side has more than one: their spread enters as a standard error (paired seed
-  by seed when both sides hold the same seeds, `seed<k>` folders; Welch's otherwise), added to the
-  query variance, with Student's t at the Welch-Satterthwaite degrees of freedom.
-With one evaluation a side the interval is the bootstrap's percentile interval, so an evaluation
-compared with itself gives 0 with a zero-width interval. The verdict is B (the interval is above
-0), A (below 0) or `not resolved` (it holds 0).
+  query; the identity bootstrap (autoreid.evaluate.bootstrap) of the per-query differences (each
+  side's per-query results averaged over its evaluations);
+- the units, where a side has several: their spread as a standard error (paired seed by seed
+  where both sides hold the same seed<k> folders; pooled otherwise), added to the query variance,
+  with Student's t at the Welch-Satterthwaite degrees of freedom;
+- with one training a side, the seed noise that one training cannot show: the profile's measured
+  `seeds.sd` (left out, and said so, where it is not measured).
+Where both sides are the same trainings (an evaluation against itself, or re-ranked against
+plain scores of one network) no seed noise enters, and with one evaluation a side the interval is
+the bootstrap's percentile interval: an evaluation compared with itself gives 0 with a zero-width
+interval. The verdict is B (the interval lies above 0), A (below 0) or `not resolved`.
+`estimate` gives one configuration's metrics with their interval the same way (a table row).
 """
 from __future__ import annotations
 
