@@ -166,3 +166,22 @@ def slice_params(results: str = "results/slice") -> dict:
                            milestones=[1], eval_every=0)
     params["table1"]["random_cells"] = 0
     return params
+
+
+def record_reads(monkeypatch, modules=()) -> list:
+    """Every path `autoreid.io.read_json`/`read_yaml` is given from now on (also where `modules`,
+    module paths, imported them by name): what a table job reads, to hold against its inputs."""
+    import autoreid.io
+
+    read = []
+    for name in ("read_json", "read_yaml"):
+        real = getattr(autoreid.io, name)
+
+        def recording(path, real=real):
+            read.append(os.path.normpath(str(path)))
+            return real(path)
+
+        monkeypatch.setattr(autoreid.io, name, recording)
+        for module in modules:
+            monkeypatch.setattr(f"{module}.{name}", recording, raising=False)
+    return read

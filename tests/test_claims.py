@@ -86,20 +86,11 @@ def test_the_claims_declare_every_file_they_read(claims, monkeypatch, tmp_path):
     """What the claims job reads is among its rule's inputs (else it races the jobs writing them)."""
     import os
 
-    import autoreid.io
     from autoreid.tables import claims as claims_table
+    from conftest import record_reads
 
     _, params, _, _ = claims
-    read = []
-    for name in ("read_json", "read_yaml"):
-        real = getattr(autoreid.io, name)
-
-        def recording(path, real=real):
-            read.append(os.path.normpath(str(path)))
-            return real(path)
-
-        monkeypatch.setattr(autoreid.io, name, recording)
-        monkeypatch.setattr(claims_table, name, recording, raising=False)
+    read = record_reads(monkeypatch, ["autoreid.tables.claims"])
     claims_table.write(params, str(tmp_path / "claims"))
     declared = {os.path.normpath(p) for p in tables.inputs(params, "claims")}
     assert read and set(read) <= declared, sorted(set(read) - declared)

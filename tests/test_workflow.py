@@ -193,23 +193,14 @@ def test_second_run_has_nothing_to_do(slice_run):
 def test_every_table_declares_what_it_reads(slice_run, monkeypatch, tmp_path):
     """A table job may only read its rule's inputs (else it races the jobs that write them), or
     the Table 1 metrics that `select` read before it wrote the selection the table depends on."""
-    import autoreid.io
     from autoreid import tables
     from autoreid.experiments import SEARCH_BENCHMARK, Paths, parse_searched, table1_rows
+    from conftest import record_reads
 
     params = yaml.safe_load((slice_run / "slice.yaml").read_text())
     monkeypatch.chdir(slice_run)
-    read = []
-    for name in ("read_json", "read_yaml"):
-        real = getattr(autoreid.io, name)
-
-        def recording(path, real=real):
-            read.append(os.path.normpath(str(path)))
-            return real(path)
-
-        for module in ("table1", "table2", "table3", "table4", "transfer", "claims"):
-            monkeypatch.setattr(f"autoreid.tables.{module}.{name}", recording, raising=False)
-        monkeypatch.setattr(autoreid.io, name, recording)  # the rows' metrics and details
+    read = record_reads(monkeypatch, [f"autoreid.tables.{m}" for m in
+                                      ("table1", "table2", "table3", "table4", "transfer", "claims")])
     paths = Paths(params["results"])
     selected_from = {f"{folder}/{name}" for r in table1_rows(params) if parse_searched(r.arch)
                      for folder in paths.evaluations(params, SEARCH_BENCHMARK,
