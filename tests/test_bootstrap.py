@@ -116,3 +116,12 @@ def test_evaluate_writes_per_query_results_and_intervals(tmp_path):
     assert [v is None for v in d["ap"]] == [v is None for v in d["first_hit"]]
     assert np.mean([v == 1 for v in d["first_hit"] if v is not None]) == pytest.approx(m["rank1"])
     assert d["num_valid_query"] == sum(v is not None for v in d["ap"])
+
+
+def test_a_resample_is_a_mean_over_queries_not_over_identities():
+    """One identity with ten perfect queries, ten identities with one failed query each: mAP is
+    0.5 (a mean over queries), a mean over identities would be 1/11."""
+    pids = np.array([0] * 10 + list(range(1, 11)))
+    ap = np.array([1.0] * 10 + [0.0] * 10)
+    means = bootstrap.resampled_means(*bootstrap.group_sums(ap, pids)[1:], 2000, 0)
+    assert means.mean() == pytest.approx(0.5, abs=0.05)
