@@ -196,6 +196,18 @@ def compare(a_paths: list[Path], b_paths: list[Path], boot: BootstrapConfig,
     return compare_units([[Path(p)] for p in a_paths], [[Path(p)] for p in b_paths], boot, seeds)
 
 
+def difference(unit_a: np.ndarray, unit_b: np.ndarray, pids: np.ndarray, labels_a: list,
+               labels_b: list, same: bool, boot: BootstrapConfig, assumed: np.ndarray | None = None):
+    """B - A of two sides' per-query values (units, metrics, queries), paired over the queries of
+    identities `pids`: (the difference, its 95% interval (2, metrics), the units' part of it (see
+    _seed_errors) or None, the identities)."""
+    per_unit_a, per_unit_b = unit_a.mean(2), unit_b.mean(2)
+    diff = per_unit_b.mean(0) - per_unit_a.mean(0)
+    ids, resampled = _resampled(unit_b.mean(0) - unit_a.mean(0), pids, boot)
+    seed = _seed_errors(per_unit_a, per_unit_b, labels_a, labels_b, same, assumed)
+    return diff, _interval(diff, resampled, seed), seed, ids
+
+
 def compare_units(a_units: list[list[Path]], b_units: list[list[Path]], boot: BootstrapConfig,
                   seeds: SeedsConfig | None = None) -> dict:
     """B - A where each side is a list of units, each unit one configuration's evaluations (its
@@ -217,11 +229,8 @@ def compare_units(a_units: list[list[Path]], b_units: list[list[Path]], boot: Bo
         a_units, b_units = [[p] for p in a_flat], [[p] for p in b_flat]
     unit_a, unit_b = _unit_means(a, a_units), _unit_means(b, b_units)  # (units, metrics, queries)
     per_unit_a, per_unit_b = unit_a.mean(2), unit_b.mean(2)  # (units, metrics)
-    diff = per_unit_b.mean(0) - per_unit_a.mean(0)
-    ids, resampled = _resampled(unit_b.mean(0) - unit_a.mean(0), pids, boot)
-    labels_a, labels_b = _labels(a_units, same), _labels(b_units, same)
-    seed = _seed_errors(per_unit_a, per_unit_b, labels_a, labels_b, same, _assumed_sd(seeds))
-    lo, hi = _interval(diff, resampled, seed)
+    diff, (lo, hi), seed, ids = difference(unit_a, unit_b, pids, _labels(a_units, same),
+                                           _labels(b_units, same), same, boot, _assumed_sd(seeds))
     how = "queries (paired; identity bootstrap)"
     if seed is not None:
         how += f" and {'runs' if max(map(len, a_units + b_units)) > 1 else 'seeds'} ({seed[2]})"
