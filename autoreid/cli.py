@@ -348,6 +348,16 @@ def cmd_compare(a) -> None:
     print(report(result))
 
 
+def cmd_noise(a) -> None:
+    from autoreid.io import write_json
+    from autoreid.noise import report, study
+
+    result = study(Path(a.folder), resolve(a, "bootstrap"), a.half / 100)
+    if a.out:
+        write_json(a.out, result)
+    print(report(result))
+
+
 def cmd_select(a) -> None:
     from autoreid.config import load_params
     from autoreid.select import select
@@ -578,6 +588,17 @@ def parser() -> argparse.ArgumentParser:
     _params(s, "`bootstrap` and `seeds` sections (seeds.sd: the seed noise assumed when each side "
             "has one training)", overrides=False)
     s.set_defaults(func=cmd_compare)
+
+    s = sub.add_parser("noise", help="where a study's noise comes from (seeds, queries) and how "
+                       "many seeds a paired comparison needs for a given interval")
+    s.add_argument("folder", help="configurations of one benchmark and setting, each a folder of "
+                   "seed<k>/ evaluations (e.g. results/study/evaluate/market1501/scratch)")
+    s.add_argument("--half", type=float, required=True,
+                   help="the 95%% half-width to size for, in mAP points (1.5: a 3-point "
+                   "difference resolved)")
+    s.add_argument("--out", help="JSON file to write the study to (default: print only)")
+    _params(s, "`bootstrap` section", overrides=False)
+    s.set_defaults(func=cmd_noise)
 
     s = sub.add_parser("profile", help="parameters (M) and multiply-adds (G) as the paper counts them")
     s.add_argument("--arch", required=True, nargs="+",

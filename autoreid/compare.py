@@ -98,6 +98,7 @@ def _aligned(side: list[dict], reference: dict, what: str) -> np.ndarray:
 @dataclass(frozen=True)
 class SeedsConfig:
     count: int  # training seeds per table row: 0..count-1
+    networks: int | None  # seeds of each single network the claims compare (None: count)
     sd: dict  # {metric: sd} of one training's result from its seed alone (fractions); None: unknown
 
 

@@ -64,9 +64,9 @@ class Paths:
         return f"{self.results}/evaluate/{benchmark}/{setting}/{arch}/seed{seed}"
 
     def evaluations(self, params: dict, benchmark: str, setting: str, arch: str) -> list[str]:
-        """The evaluation folders of every training seed of `arch` (seeds.count of them): one
-        table row, or one side of `autoreid compare`."""
-        return [self.evaluate(benchmark, setting, arch, k) for k in seeds(params)]
+        """The evaluation folders of every training seed of `arch` (`seeds`): one table row, or
+        one side of `autoreid compare`."""
+        return [self.evaluate(benchmark, setting, arch, k) for k in seeds(params, benchmark, arch)]
 
     def pixels(self, benchmark: str) -> str:
         """The raw-pixel baseline (no network): its features and scores."""
@@ -94,9 +94,28 @@ class Paths:
         return f"{self.results}/tables/{stem}.{ext}"
 
 
-def seeds(params: dict) -> range:
-    """The training seeds of every table row: 0 .. seeds.count - 1."""
-    return range(params["seeds"]["count"])
+def is_network(benchmark: str | None, arch: str | None) -> bool:
+    """A single network that the claims compare with another one on the search benchmark (a
+    ResNet, a published cell, a selected cell), not one of a method's searched or random runs."""
+    return benchmark == SEARCH_BENCHMARK and arch is not None and parse_searched(arch) is None
+
+
+def seeds(params: dict, benchmark: str | None = None, arch: str | None = None) -> range:
+    """The training seeds of a table row: 0 .. seeds.count - 1, or .. seeds.networks - 1 for a
+    single network on the search benchmark (`is_network`) where the profile gives it more."""
+    s = params["seeds"]
+    return range(s["networks"] if s["networks"] and is_network(benchmark, arch) else s["count"])
+
+
+def chosen_arch(params: dict, selection: dict, name: str, known: bool = True) -> str | None:
+    """The training from scratch that stands for a selected cell (AutoReID, Baseline) where a
+    table or claim compares it as one network: the Table 1 run the selection chose, or, where
+    single networks get their own seeds (seeds.networks), the cell trained under its name (its
+    seeds then also go beyond the ones the selection saw). Under rule `published`: the name.
+    known=False: None where it is a run (not known before `select` has run)."""
+    if params["select"]["rule"] == "published" or params["seeds"]["networks"]:
+        return name
+    return selection[name]["arch"] if known else None
 
 
 def searched_arch(variant: str, run: int | str) -> str:

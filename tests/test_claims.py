@@ -105,3 +105,22 @@ def test_the_summary_metrics_are_numbers(claims):
     row = summary["Auto-ReID beats GDAS"]
     assert set(row) == {"effect", "ci95_lo", "ci95_hi", "reproduced"}
     assert row["ci95_lo"] <= row["effect"] <= row["ci95_hi"]
+
+
+def test_with_seeds_for_single_networks_the_selected_cells_train_under_their_names():
+    """seeds.networks: a claim's single networks are read from their own seeds, the selected cells
+    from their trainings under their names (known before `select` has run); a method's runs keep
+    seeds.count."""
+    from autoreid.config import load_params
+    from autoreid.tables.claims import claims as plan
+
+    params = load_params("params/default.yaml")
+    params["seeds"]["networks"] = 3
+    by = {c.claim: c for c in plan(params, None)}
+    resnet = by["Auto-ReID beats ResNet-18"]
+    assert [p.rsplit("/", 2)[-2:] for p in resnet.b_units[0]] == [["AutoReID", f"seed{k}"]
+                                                                  for k in range(3)]
+    assert len(resnet.a_units) == 1 and len(resnet.a_units[0]) == 3
+    assert by["ImageNet initialisation beats training from scratch (Baseline)"].a_units[0][2].endswith(
+        "market1501/scratch/Baseline/seed2")
+    assert all(len(u) == 1 for u in by["the ReID search space beats the standard one"].a_units)

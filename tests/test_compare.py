@@ -47,7 +47,7 @@ def evaluation(folder: Path, noise: float, seed: int, **kw) -> Path:
 
 def test_an_evaluation_against_itself_is_zero_and_not_resolved(tmp_path):
     a = evaluation(tmp_path / "a", 1.5, 0)
-    r = compare([a / "metrics.json"], [a / "metrics.json"], BOOT, SeedsConfig(1, {"mAP": 0.04,
+    r = compare([a / "metrics.json"], [a / "metrics.json"], BOOT, SeedsConfig(1, None, {"mAP": 0.04,
                                                                                  "rank1": 0.04,
                                                                                  "mINP": 0.04}))
     for m in r["metrics"].values():
@@ -82,7 +82,7 @@ def test_one_seed_a_side_takes_the_profiles_seed_noise(tmp_path):
     a, b = evaluation(tmp_path / "a", 1.5, 0), evaluation(tmp_path / "b", 1.5, 1)
     plain = compare([a / "metrics.json"], [b / "metrics.json"], BOOT)
     sd = {"mAP": 0.04, "rank1": 0.05, "mINP": 0.04}
-    noisy = compare([a / "metrics.json"], [b / "metrics.json"], BOOT, SeedsConfig(1, sd))
+    noisy = compare([a / "metrics.json"], [b / "metrics.json"], BOOT, SeedsConfig(1, None, sd))
     lo, hi = noisy["metrics"]["mAP"]["ci95"]
     q_lo, q_hi = plain["metrics"]["mAP"]["ci95"]
     assert hi - lo > 2 * 1.96 * np.sqrt(2) * 0.04 * 0.99  # at least the seeds' part
@@ -160,7 +160,7 @@ def test_groups_of_runs_and_one_training_on_both_sides(tmp_path):
 
     a = [[evaluation(tmp_path / f"a{r}" / "seed0", 1.2, r) / "metrics.json"] for r in range(4)]
     b = [[evaluation(tmp_path / f"b{r}" / "seed0", 0.9, 10 + r) / "metrics.json"] for r in range(4)]
-    r = compare_units(a, b, BOOT, SeedsConfig(1, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
+    r = compare_units(a, b, BOOT, SeedsConfig(1, None, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
     assert r["A"]["units"] == 4 and "pooled spread" in r["interval"]  # seed0 of each: not paired
     means = [np.mean([json.loads(u[0].read_text())["mAP"] for u in side]) for side in (a, b)]
     assert r["metrics"]["mAP"]["difference"] == pytest.approx(means[1] - means[0])
@@ -168,7 +168,7 @@ def test_groups_of_runs_and_one_training_on_both_sides(tmp_path):
     score(folder / "features.h5", folder / "metrics_rerank.json", "euclidean", BOOT,
           type("RK", (), {"k1": 20, "k2": 6, "lam": 0.3})())
     rk = compare([folder / "metrics.json"], [folder / "metrics_rerank.json"], BOOT,
-                 SeedsConfig(1, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
+                 SeedsConfig(1, None, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
     assert "seed" not in rk["interval"]  # the same training: queries only
 
 

@@ -89,6 +89,24 @@ def test_seeds_are_an_axis_of_every_row(tmp_path):
     assert "seed3" not in proc.stdout
 
 
+def test_single_networks_get_their_own_seeds(tmp_path):
+    """seeds.networks = 3 (count 1): the single networks the claims compare on Market-1501 get
+    seeds 0-2, the selected cells trained under their names from scratch too; searched runs,
+    random cells and the other benchmarks keep one."""
+    params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
+    params["seeds"]["networks"] = 3
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(params))
+    proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    train = "results/tiny/train/{}/seed{}/model.pt".format
+    for arch in ("scratch/resnet18", "scratch/GDAS_V1", "scratch/AutoReID", "scratch/Baseline",
+                 "imagenet/AutoReID", "pcb/DARTS_V2"):
+        assert all(train(f"market1501/{arch}", k) in proc.stdout for k in range(3)), arch
+    for one in ("market1501/scratch/baseline-run1", "market1501/scratch/random_reid-run1",
+                "cuhk03-labeled/imagenet/AutoReID"):
+        assert train(one, 0) in proc.stdout and train(one, 1) not in proc.stdout, one
+
+
 def test_partial_params_file_is_refused(tmp_path):
     (tmp_path / "p.yaml").write_text("name: mine\n")
     proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)

@@ -15,7 +15,8 @@ from statistics import mean
 
 import pandas as pd
 
-from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, random_rows, searched_arch
+from autoreid.experiments import (LABELS, SEARCH_BENCHMARK, SELECTED, Paths, chosen_arch, random_rows,
+                                  searched_arch)
 from autoreid.io import read_yaml
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
@@ -47,13 +48,12 @@ def _one(params: dict, setting: str, arch: str, benchmark: str = SEARCH_BENCHMAR
 
 
 def _chosen(params: dict, selection: dict | None, name: str) -> tuple:
-    """The trainings from scratch of the cell `select` chose as `name` (AutoReID, Baseline): the
-    Table 1 run it picked, or under rule `published` the released cell; () while no selection is
-    known (`inputs` then declares every run it may pick)."""
-    scratch = params["table1"]["setting"]
-    if params["select"]["rule"] == "published":
-        return _one(params, scratch, name)
-    return _one(params, scratch, selection[name]["arch"]) if selection else ()
+    """The trainings from scratch of the cell `select` chose as `name` (AutoReID, Baseline):
+    `chosen_arch`'s; () while no selection is known and the choice is a Table 1 run (`inputs` then
+    declares every run it may pick)."""
+    if selection is None and chosen_arch(params, {}, name, known=False) is None:
+        return ()
+    return _one(params, params["table1"]["setting"], chosen_arch(params, selection or {}, name))
 
 
 def _paper_runs(label: str) -> float:

@@ -14,12 +14,14 @@ RUN = re.compile(r"^(?P<name>.+) \(run (?P<run>\d+)\)$")
 
 def interval_note(params: dict) -> str:
     """The line under a table that says what its intervals cover and what n is."""
-    count, sd = params["seeds"]["count"], params["seeds"]["sd"]
-    boot = params["bootstrap"]
-    seeds = (f"the spread of each row's n = {count} training seeds (Student's t)" if count > 1 else
-             "one training's seed noise measured on this profile (seeds.sd: sd "
-             f"{100 * sd['mAP']:.1f} mAP, {100 * sd['rank1']:.1f} R1)" if None not in sd.values()
-             else "not the seed noise (one training a row, seeds.sd not measured)")
+    s, boot = params["seeds"], params["bootstrap"]
+    count, networks, sd = s["count"], s["networks"] or s["count"], s["sd"]
+    one = ("one training's seed noise measured on this profile (seeds.sd: sd "
+           f"{100 * sd['mAP']:.1f} mAP, {100 * sd['rank1']:.1f} R1)" if None not in sd.values()
+           else "not the seed noise (one training a row, seeds.sd not measured)")
+    spread = "the spread of each row's n training seeds (Student's t)"
+    seeds = (spread if min(count, networks) > 1 else f"{spread} where n > 1, else {one}"
+             if networks > 1 else one)
     return (f"Ours: the mean over n training seeds; 95% CI: the test set's identities (bootstrap, "
             f"{boot['resamples']} resamples) and {seeds}. Two rows differ beyond noise only where "
             "`autoreid compare` says so.")

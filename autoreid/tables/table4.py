@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, searched_rows
+from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, chosen_arch, searched_rows
 from autoreid.io import read_json, read_yaml
 from autoreid.select import note
 from autoreid.tables import paper, rows
@@ -13,19 +13,21 @@ from autoreid.tables.render import interval_note, write_table
 COLUMNS = {"mAP": "mAP", "rank1": "R1"}
 
 
-def _plain(arch: str, selection: dict) -> str:
-    """The Table 1 run that stands for `arch` without PCB (selected names map to their run)."""
-    return selection[arch]["arch"] if arch in selection else arch
+def _plain(params: dict, arch: str, selection: dict) -> str:
+    """The training from scratch that stands for `arch` without PCB (a selected name: its
+    `chosen_arch`)."""
+    return chosen_arch(params, selection, arch) if arch in SELECTED else arch
 
 
 def inputs(params: dict) -> list[str]:
     """Every file `build` reads. The rows of selected names (and Auto-ReID's) read the Table 1 run
     the selection chose, which is known only once `select` has run: all searched Table 1 runs are
-    declared. Under rule `published` they read the released cells trained from scratch."""
+    declared. Under rule `published`, or where single networks get their own seeds
+    (seeds.networks), they read the cells trained under their names."""
     paths, t = Paths(params["results"]), params["table4"]
     scratch = params["table1"]["setting"]
-    chosen = (list(SELECTED) if params["select"]["rule"] == "published"  # trained as themselves
-              else [r.arch for r in searched_rows(params)])
+    chosen = [chosen_arch(params, {}, a, known=False) for a in SELECTED]  # trained as themselves,
+    chosen = chosen if None not in chosen else [r.arch for r in searched_rows(params)]  # or a run
     plain = dict.fromkeys([a for a in t["archs"] if a not in SELECTED] + chosen)  # once each, in order
     return ([f for a in t["archs"] for f in rows.files(params, SEARCH_BENCHMARK, t["setting"], a)]
             + [f for a in plain for f in rows.files(params, SEARCH_BENCHMARK, scratch, a)]
@@ -39,10 +41,10 @@ def build(params: dict) -> pd.DataFrame:
     scratch = params["table1"]["setting"]
     entries = []
     for arch in t["archs"]:
-        entries.append((LABELS.get(arch, arch), _plain(arch, selection), scratch, arch))
+        entries.append((LABELS.get(arch, arch), _plain(params, arch, selection), scratch, arch))
     for arch in t["archs"]:
         entries.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch))
-    entries.append(("Auto-ReID", selection["AutoReID"]["arch"], scratch, "AutoReID"))
+    entries.append(("Auto-ReID", chosen_arch(params, selection, "AutoReID"), scratch, "AutoReID"))
     records = []
     for label, trained, setting, profiled in entries:
         p = read_json(paths.profile(profiled))  # +PCB: the plain network's size, as the paper prints
