@@ -100,20 +100,26 @@ def is_network(benchmark: str | None, arch: str | None) -> bool:
     return benchmark == SEARCH_BENCHMARK and arch is not None and parse_searched(arch) is None
 
 
-def seeds(params: dict, benchmark: str | None = None, arch: str | None = None) -> range:
-    """The training seeds of a table row: 0 .. seeds.count - 1, or .. seeds.networks - 1 for a
-    single network on the search benchmark (`is_network`) where the profile gives it more."""
+def network_seeds(params: dict) -> int:
+    """How many seeds a single network gets: seeds.networks where above seeds.count, else count."""
     s = params["seeds"]
-    return range(s["networks"] if s["networks"] and is_network(benchmark, arch) else s["count"])
+    return max(s["count"], s["networks"] or 0)
+
+
+def seeds(params: dict, benchmark: str | None = None, arch: str | None = None) -> range:
+    """The training seeds of a table row: 0 .. seeds.count - 1, or 0 .. network_seeds - 1 for a
+    single network on the search benchmark (`is_network`)."""
+    return range(network_seeds(params) if is_network(benchmark, arch) else params["seeds"]["count"])
 
 
 def chosen_arch(params: dict, selection: dict, name: str, known: bool = True) -> str | None:
     """The training from scratch that stands for a selected cell (AutoReID, Baseline) where a
     table or claim compares it as one network: the Table 1 run the selection chose, or, where
     single networks get their own seeds (seeds.networks), the cell trained under its name (its
-    seeds then also go beyond the ones the selection saw). Under rule `published`: the name.
+    seeds beyond count also go beyond the trainings the selection saw; seed 0 is one of them).
+    Under rule `published`: the name.
     known=False: None where it is a run (not known before `select` has run)."""
-    if params["select"]["rule"] == "published" or params["seeds"]["networks"]:
+    if params["select"]["rule"] == "published" or network_seeds(params) > params["seeds"]["count"]:
         return name
     return selection[name]["arch"] if known else None
 

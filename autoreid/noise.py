@@ -11,9 +11,10 @@ say `results/study/evaluate/market1501/scratch`. With the seeds that all of them
   decomposition), and as one training shows it (the spread within a configuration: what
   `seeds.sd` holds, for one training a side);
 - the queries: the identity bootstrap's sd of one evaluation, and of the per-query difference of
-  two configurations (seed 0 of each; the median over the pairs);
-- the seeds a side that a paired comparison of two configurations needs for a 95% interval of
-  +-`half` (Student's t with seeds - 1 degrees of freedom), and the half-width at each count.
+  two configurations at one seed a side, with the part of it that averaging seeds leaves (the
+  medians over the pairs);
+- the seeds a side that `autoreid compare` of two configurations, paired seed by seed, needs for a
+  95% interval of +-`half`, and its expected half-width at each count (`half_width`).
 """
 from __future__ import annotations
 
@@ -61,33 +62,56 @@ def decompose(values: np.ndarray) -> dict:
             "within_df": n * (s - 1)}
 
 
-def _query_sds(paths: list[Path], boot: BootstrapConfig) -> tuple[np.ndarray, np.ndarray]:
-    """Per metric: the median bootstrap sd of one evaluation's mean, and of the per-query
-    difference of two evaluations."""
+def _query_variances(paths: list[list[Path]], boot: BootstrapConfig) -> dict:
+    """Per metric, from configurations x seeds of evaluations: the median bootstrap variance of one
+    evaluation's mean (`single`), and of a paired difference of two configurations split as
+    `compare` sees it when each side's seeds are averaged first: a + b/n at n seeds, `b` the
+    per-query noise of a training (it averages out over seeds), `a` what the two networks differ
+    in query by query (it does not). Fitted per pair from one seed (the mean over the seeds of each
+    seed's variance: a + b) and all seeds averaged (a + b/S); the median over the pairs."""
     from autoreid.compare import _read, _resampled
 
-    values, scores = _read(paths, what="noise")
+    flat = [p for config in paths for p in config]
+    values, scores = _read(flat, what="noise")
     valid = ~np.isnan(values[0, 0])
-    values, pids = values[:, :, valid], scores[0]["pid"][valid]
-    single = [_resampled(v, pids, boot)[1].std(0, ddof=1) for v in values]
-    pairs = [_resampled(values[j] - values[i], pids, boot)[1].std(0, ddof=1)
-             for i, j in itertools.combinations(range(len(values)), 2)]
-    return np.median(single, 0), np.median(pairs, 0)
+    pids, s = scores[0]["pid"][valid], len(paths[0])
+    values = values[:, :, valid].reshape(len(paths), s, values.shape[1], -1)  # (configs, seeds, m, q)
+
+    def var(v):  # (m, q) -> (m,)
+        return _resampled(v, pids, boot)[1].var(0, ddof=1)
+
+    single = [var(c[0]) for c in values]
+    a, b, one = [], [], []
+    for i, j in itertools.combinations(range(len(values)), 2):
+        d = values[j] - values[i]  # (seeds, m, q)
+        v1, vs = np.mean([var(k) for k in d], 0), var(d.mean(0))
+        shrinks = np.maximum(v1 - vs, 0) * s / (s - 1)
+        a.append(np.maximum(v1 - shrinks, 0)), b.append(shrinks), one.append(v1)
+    return {"single": np.median(single, 0), "one": np.median(one, 0), "a": np.median(a, 0),
+            "b": np.median(b, 0)}
 
 
-def half_width(pair_sd: float, query_sd: float, seeds: int) -> float:
-    """The expected 95% half-width of a paired comparison with `seeds` trainings a side: a seed
-    pair's difference varies by pair_sd (sqrt 2 x the residual) and the queries' by query_sd."""
+def half_width(pair_sd: float, a: float, b: float, seeds: int) -> float:
+    """The expected 95% half-width of `compare` of two networks, `seeds` trainings a side paired
+    seed by seed: the queries' variance a + b/seeds, the seeds' (pair_sd, a seed pair's spread:
+    sqrt 2 x the residual) pair_sd^2/seeds, Student's t at the Welch-Satterthwaite degrees of
+    freedom (the seeds' part estimated with seeds - 1), as autoreid.compare computes it."""
     from scipy import stats
 
-    return float(stats.t.ppf(0.975, seeds - 1) * np.sqrt((pair_sd ** 2 + query_sd ** 2) / seeds))
+    seed = pair_sd ** 2 / seeds
+    se2 = a + b / seeds + seed
+    df = (seeds - 1) * (se2 / seed) ** 2 if seed > 0 else np.inf
+    return float(stats.t.ppf(0.975, min(df, 1e9)) * np.sqrt(se2))
 
 
-def seeds_needed(pair_sd: float, query_sd: float, half: float, most: int = 1000) -> int | None:
-    return next((n for n in range(2, most + 1) if half_width(pair_sd, query_sd, n) <= half), None)
+def seeds_needed(pair_sd: float, a: float, b: float, half: float, most: int = 1000) -> int | None:
+    """The fewest seeds a side (2..most) for a half-width of at most `half`; None: none will do."""
+    return next((n for n in range(2, most + 1) if half_width(pair_sd, a, b, n) <= half), None)
 
 
-def study(root: Path, boot: BootstrapConfig, half: float = 0.015) -> dict:
+def study(root: Path, boot: BootstrapConfig, half: float) -> dict:
+    if half <= 0:
+        raise UserError(f"--half {100 * half:g}: must be above 0 (mAP points)")
     configs = configurations(root)
     common = sorted(set.intersection(*(set(v) for v in configs.values())))
     if len(common) < 2:
@@ -95,16 +119,18 @@ def study(root: Path, boot: BootstrapConfig, half: float = 0.015) -> dict:
     from autoreid.evaluate.scores import read_scores
 
     scores = {c: [read_scores(v[k])["metrics"] for k in common] for c, v in configs.items()}
-    single, pair = _query_sds([v[common[0]] for v in configs.values()], boot)
+    q = _query_variances([[v[k] for k in common] for v in configs.values()], boot)
     out = {"folder": str(root), "configurations": sorted(configs), "seeds": common,
            "half": half, "metrics": {}}
     for i, name in enumerate(INTERVALS):
         values = np.array([[m[name] for m in scores[c]] for c in configs])
         d = decompose(values)
         pair_sd = float(np.sqrt(2) * d["residual_sd"])
-        d.update(query_sd=float(single[i]), pair_query_sd=float(pair[i]), pair_sd=pair_sd,
-                 half_width={n: half_width(pair_sd, float(pair[i]), n) for n in SEEDS},
-                 seeds_needed=seeds_needed(pair_sd, float(pair[i]), half))
+        a, b = float(q["a"][i]), float(q["b"][i])
+        d.update(query_sd=float(np.sqrt(q["single"][i])), pair_query_sd=float(np.sqrt(q["one"][i])),
+                 pair_query_fixed_sd=float(np.sqrt(a)), pair_sd=pair_sd,
+                 half_width={n: half_width(pair_sd, a, b, n) for n in SEEDS},
+                 seeds_needed=seeds_needed(pair_sd, a, b, half))
         out["metrics"][name] = d
     return out
 
@@ -123,7 +149,9 @@ def report(r: dict) -> str:
                   f"(df {d['within_df']}; seeds.sd); beyond the seeds' effect "
                   f"{100 * d['residual_sd']:.2f} (df {d['residual_df']})",
                   f"  queries: one evaluation's sd {100 * d['query_sd']:.2f}; a paired "
-                  f"difference's {100 * d['pair_query_sd']:.2f} (median)",
+                  f"difference's {100 * d['pair_query_sd']:.2f} at one seed a side, "
+                  f"{100 * d['pair_query_fixed_sd']:.2f} of it not averaging out over seeds "
+                  "(medians over the pairs)",
                   "  a paired comparison's 95% half-width, by seeds a side: " + "  ".join(
                       f"{n}: {100 * h:.1f}" for n, h in d["half_width"].items()),
                   f"  seeds a side for +-{100 * r['half']:.1f}: "

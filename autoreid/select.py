@@ -2,7 +2,7 @@
 
 Rules: `published` (the cells the paper released: Auto-ReID = BASELINE_REID_SEARCH_SPACE,
 Baseline = BASELINE; Tables 3-6 then need no search, and Table 4's plain rows train them from
-scratch), `best_map` (the paper's protocol: Auto-ReID = the best of all searched runs by mAP,
+scratch, as they do under any rule where single networks get their own seeds, seeds.networks), `best_map` (the paper's protocol: Auto-ReID = the best of all searched runs by mAP,
 Baseline = the best "Baseline" run), `best_rank1` (the same by rank-1), `best_map_reid`
 (Auto-ReID = the best run searched in the part-aware ReID search space, so it never is a Baseline
 run), `paper` (the runs the paper used: Baseline + ReID Search Space run 3 and Baseline run 1).

@@ -26,11 +26,26 @@ def test_decompose_separates_the_seeds_effect_from_each_trainings_own():
 
 
 def test_the_seeds_a_paired_comparison_needs():
-    h = half_width(0.02, 0.01, 4)
-    assert h == pytest.approx(stats.t.ppf(0.975, 3) * np.sqrt((0.02 ** 2 + 0.01 ** 2) / 4))
-    n = seeds_needed(0.02, 0.01, 0.015)
-    assert half_width(0.02, 0.01, n) <= 0.015 < half_width(0.02, 0.01, n - 1)
-    assert seeds_needed(0.02, 0.01, 0.0001, most=50) is None
+    h = half_width(0.02, 0.00002, 0.0002, 4)
+    se2 = 0.00002 + (0.0002 + 0.02 ** 2) / 4
+    assert h == pytest.approx(stats.t.ppf(0.975, 3 * (se2 / (0.02 ** 2 / 4)) ** 2) * np.sqrt(se2))
+    n = seeds_needed(0.02, 0.00002, 0.0002, 0.015)
+    assert half_width(0.02, 0.00002, 0.0002, n) <= 0.015 < half_width(0.02, 0.00002, 0.0002, n - 1)
+    assert seeds_needed(0.02, 0.0001, 0.0002, 0.015) is None  # the queries alone are wider
+
+
+@pytest.mark.parametrize("global_sd", [0.0, 0.03])
+def test_the_expected_half_width_is_what_compare_gives(global_sd):
+    """The simulation of test_compare (300 queries of 100 identities, 3 seeds a side): a training's
+    per-query noise sd 0.15 (b = 2 x 0.15^2 / 300), each network's own per-query offsets sd 0.05
+    (a = 2 x 0.05^2 / 300), a seed's shift of all queries of one network `global_sd`. The model's
+    half-width is within 20% of the mean of compare's."""
+    from test_compare import _coverage
+
+    a, b = 2 * 0.05 ** 2 / 300, 2 * 0.15 ** 2 / 300
+    pair_sd = np.sqrt(b + 2 * global_sd ** 2)
+    _, width = _coverage(global_sd=global_sd, sims=150)
+    assert half_width(pair_sd, a, b, 3) == pytest.approx(width, rel=0.2)
 
 
 def test_noise_of_a_folder_of_configurations(tmp_path):
@@ -40,7 +55,7 @@ def test_noise_of_a_folder_of_configurations(tmp_path):
         for k in range(2):
             evaluation(root / f"net{i}" / f"seed{k}", noise, 10 * i + k)
     evaluation(root / "lonely" / "seed0", 1.0, 99)  # one seed: not a configuration to study
-    r = study(root, BootstrapConfig(200, 0))
+    r = study(root, BootstrapConfig(200, 0), 0.015)
     assert r["configurations"] == ["net0", "net1", "net2"] and r["seeds"] == [0, 1]
     m = r["metrics"]["mAP"]
     values = np.array([[json.loads((root / f"net{i}" / f"seed{k}" / "metrics.json").read_text())["mAP"]

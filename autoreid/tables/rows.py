@@ -1,5 +1,5 @@
 """What a table prints for one trained network: each metric the mean over its training seeds
-(`seeds.count` evaluations), mAP and R1 with their 95% interval (over the test queries' identities
+(`experiments.seeds`: seeds.count evaluations, or seeds.networks), mAP and R1 with their 95% interval (over the test queries' identities
 and over the seeds: autoreid.compare.estimate), and n, the number of seeds."""
 from __future__ import annotations
 
