@@ -112,16 +112,19 @@ def seeds(params: dict, benchmark: str | None = None, arch: str | None = None) -
     return range(network_seeds(params) if is_network(benchmark, arch) else params["seeds"]["count"])
 
 
-def chosen_arch(params: dict, selection: dict, name: str, known: bool = True) -> str | None:
+def trained_by_name(params: dict) -> bool:
+    """Whether the selected cells stand in tables and claims as trainings under their own names
+    (rule `published`, or seeds.networks above seeds.count), known before `select` has run."""
+    return params["select"]["rule"] == "published" or network_seeds(params) > params["seeds"]["count"]
+
+
+def chosen_arch(params: dict, selection: dict, name: str) -> str:
     """The training from scratch that stands for a selected cell (AutoReID, Baseline) where a
     table or claim compares it as one network: the Table 1 run the selection chose, or, where
     single networks get their own seeds (seeds.networks), the cell trained under its name (its
     seeds beyond count also go beyond the trainings the selection saw; seed 0 is one of them).
-    Under rule `published`: the name.
-    known=False: None where it is a run (not known before `select` has run)."""
-    if params["select"]["rule"] == "published" or network_seeds(params) > params["seeds"]["count"]:
-        return name
-    return selection[name]["arch"] if known else None
+    Under rule `published`: the name (`trained_by_name`)."""
+    return name if trained_by_name(params) else selection[name]["arch"]
 
 
 def searched_arch(variant: str, run: int | str) -> str:

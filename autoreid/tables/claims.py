@@ -16,7 +16,7 @@ from statistics import mean
 import pandas as pd
 
 from autoreid.experiments import (LABELS, SEARCH_BENCHMARK, SELECTED, Paths, chosen_arch,
-                                  network_seeds, random_rows, searched_arch)
+                                  network_seeds, random_rows, searched_arch, trained_by_name)
 from autoreid.io import read_yaml
 from autoreid.tables import paper
 from autoreid.tables.render import write_table
@@ -51,7 +51,7 @@ def _chosen(params: dict, selection: dict | None, name: str) -> tuple:
     """The trainings from scratch of the cell `select` chose as `name` (AutoReID, Baseline):
     `chosen_arch`'s; () while no selection is known and the choice is a Table 1 run (`inputs` then
     declares every run it may pick)."""
-    if selection is None and chosen_arch(params, {}, name, known=False) is None:
+    if selection is None and not trained_by_name(params):
         return ()
     return _one(params, params["table1"]["setting"], chosen_arch(params, selection or {}, name))
 

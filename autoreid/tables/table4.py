@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autoreid.experiments import LABELS, SEARCH_BENCHMARK, SELECTED, Paths, chosen_arch, searched_rows
+from autoreid.experiments import (LABELS, SEARCH_BENCHMARK, SELECTED, Paths, chosen_arch, searched_rows,
+                                  trained_by_name)
 from autoreid.io import read_json, read_yaml
 from autoreid.select import note
 from autoreid.tables import paper, rows
@@ -26,8 +27,8 @@ def inputs(params: dict) -> list[str]:
     (seeds.networks), they read the cells trained under their names."""
     paths, t = Paths(params["results"]), params["table4"]
     scratch = params["table1"]["setting"]
-    chosen = [chosen_arch(params, {}, a, known=False) for a in SELECTED]  # trained as themselves,
-    chosen = chosen if None not in chosen else [r.arch for r in searched_rows(params)]  # or a run
+    chosen = (list(SELECTED) if trained_by_name(params)  # trained as themselves, or a run
+              else [r.arch for r in searched_rows(params)])
     plain = dict.fromkeys([a for a in t["archs"] if a not in SELECTED] + chosen)  # once each, in order
     return ([f for a in t["archs"] for f in rows.files(params, SEARCH_BENCHMARK, t["setting"], a)]
             + [f for a in plain for f in rows.files(params, SEARCH_BENCHMARK, scratch, a)]
