@@ -2,10 +2,10 @@
 dataclass per stage.
 
 Config flows one way: a params file (`params/*.yaml`, validated against `params.schema.yaml`, every
-key required) -> its overrides (`--set key=value` and the options that name a params key) written
-into the section or named entry they override -> the whole file validated again, so an override
-meets the same types and ranges -> the section with its variant or setting over it -> the stage's
-dataclass. Defaults live in the params files only: no dataclass field and no CLI option has one.
+key required) -> its overrides (`--set key=value`, and `--threads`) written into the section, named
+entry or top-level key they override -> the whole file validated again, so an override meets the
+same types and ranges -> the section with its variant or setting over it -> the stage's dataclass.
+Defaults live in the params files only: no dataclass field and no CLI option has one.
 """
 from __future__ import annotations
 
@@ -27,10 +27,9 @@ from autoreid.io import read_yaml
 SCHEMA_PATH = Path(__file__).with_name("params.schema.yaml")
 DEFAULT_PARAMS = Path(__file__).resolve().parents[1] / "params" / "default.yaml"
 NAMED = {"search": "search_variants", "train": "train_settings"}  # a section's named overrides
-RUNTIME_KEYS = ("device", "threads", "amp", "workers")  # top-level keys of the `runtime` stage
 STAGES = {  # stage -> (its params section, None: top-level keys; its dataclass)
     "runtime": (None, "autoreid.runtime:RuntimeConfig"),
-    "prepare": ("prepare", "autoreid.data.images:PrepareConfig"),
+    "prepare": ("prepare", "autoreid.data.prepare:PrepareConfig"),
     "split": ("split", "autoreid.data.split:SplitConfig"),
     "search": ("search", "autoreid.search.search:SearchConfig"),
     "pretrain": ("pretrain", "autoreid.pretrain:PretrainConfig"),
@@ -39,7 +38,7 @@ STAGES = {  # stage -> (its params section, None: top-level keys; its dataclass)
     "rerank": ("rerank", "autoreid.evaluate.rerank:RerankConfig"),
     "bootstrap": ("bootstrap", "autoreid.evaluate.bootstrap:BootstrapConfig"),
     "seeds": ("seeds", "autoreid.compare:SeedsConfig"),
-    "profile": ("profile", "autoreid.profile:ProfileConfig"),
+    "complexity": ("complexity", "autoreid.complexity:ComplexityConfig"),
     "figures": ("figures", "autoreid.figures:FiguresConfig"),
     **{f"synth.{name}": (f"synth.{name}", f"autoreid.data.synth.{module}:{cls}") for name, module, cls
        in (("market1501", "market", "SynthMarketConfig"), ("cuhk03", "cuhk03", "SynthCUHK03Config"),
@@ -132,30 +131,59 @@ def merged(params: dict, section: str | None, name: str | None = None,
     return values
 
 
+def overridden(params: str | Path | None = None, overrides: list[str] | Mapping[str, Any] | None = None,
+               section: str | None = None, name: str | None = None) -> dict:
+    """A params file (None: the default profile) with overrides (`key=value` strings or a mapping)
+    written in, then checked as the file is. A dotted key (`rerank.k1`, `device`) is a path from
+    the file's top; a plain key is one of `section` (written into its named entry `name` where
+    one is given), or else a top-level key (`device`, `amp`, `threads`, `workers`)."""
+    path = params_path(params)
+    params_ = load_params(path)  # the file on its own first: its errors name it alone
+    values = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
+    if not values:
+        return params_
+    source = f"{path} with " + ", ".join(f"{k}={v}" for k, v in values.items())
+    for key, value in values.items():
+        node, leaf = _target(params_, key, section, name, source)
+        node[leaf] = list(value) if isinstance(value, tuple) else value  # YAML's lists
+    return validate(params_, source)
+
+
+def _target(params: dict, key: str, section: str | None, name: str | None,
+            source: str) -> tuple[dict, str]:
+    """The mapping an override of `key` is written into, and its key there."""
+    if "." in key:
+        where, _, leaf = key.rpartition(".")
+        return _node(params, where, source), leaf
+    if section is None or (key not in _node(params, section, source)
+                           and not isinstance(params.get(key, {}), dict)):
+        return params, key
+    if name is not None and section in NAMED:
+        merged(params, section, name, source)  # an unknown variant or setting is refused here
+        return params[NAMED[section]][name], key
+    return _node(params, section, source), key
+
+
+def stage_config(params: dict, stage: str, name: str | None = None, source: str = "params"):
+    """The stage's frozen dataclass from checked params, with a named variant or setting."""
+    section, target = STAGES[stage]
+    module, cls = target.split(":")
+    config_class = getattr(importlib.import_module(module), cls)
+    chosen = merged(params, section, name, source)
+    if section is None:
+        chosen = {f.name: chosen[f.name] for f in dataclasses.fields(config_class)}
+    where = f"{source}: " + (f"{NAMED[section]}.{name}" if name is not None and section in NAMED
+                             else section or "(top level)")
+    return build(config_class, chosen, where)
+
+
 def resolve(stage: str, params: str | Path | None = None, name: str | None = None,
             overrides: list[str] | Mapping[str, Any] | None = None):
     """The stage's frozen dataclass from a params file (None: the default profile), a named
-    variant or setting, and overrides (`key=value` strings or a mapping) of that stage's keys."""
-    section, target = STAGES[stage]
-    path = params_path(params)
-    params_ = load_params(path)  # the file on its own first: its errors name it alone
-    raw = copy.deepcopy(params_)
-    values = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})
-    values = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}  # YAML's lists
-    named = name is not None and section in NAMED
-    merged(params_, section, name, path)  # an unknown variant or setting is refused here
-    if values:
-        source = f"{path} with " + ", ".join(f"{k}={v}" for k, v in values.items())
-        node = raw[NAMED[section]][name] if named else _node(raw, section, source)
-        node.update(values)
-        params_ = validate(raw, source)
-    where = f"{path}: " + (f"{NAMED[section]}.{name}" if named else section or "(top level)")
-    module, cls = target.split(":")
-    config_class = getattr(importlib.import_module(module), cls)
-    chosen = merged(params_, section, name, path)
-    if section is None:
-        chosen = {f.name: chosen[f.name] for f in dataclasses.fields(config_class)}
-    return build(config_class, chosen, where)
+    variant or setting, and overrides of that stage's keys (see `overridden`)."""
+    section = STAGES[stage][0]
+    return stage_config(overridden(params, overrides, section, name), stage, name,
+                        params_path(params))
 
 
 def build(cls: type, values: dict, where: str):

@@ -26,6 +26,9 @@ def _references(params: dict, source: str) -> None:
     t1, t2 = params["table1"], params["table2"]
     for i, variant in enumerate(t1["variants"]):
         _entry(params, source, f"table1.variants.{i}", variant, "search_variants")
+        if variant.startswith("random_"):
+            raise UserError(f"{source}: table1.variants.{i}: {variant!r}: names starting with "
+                            "'random_' are the random cells' (table1.random_cells)")
     for i, variant in enumerate(t2["searches"]):
         _entry(params, source, f"table2.searches.{i}", variant, "search_variants")
     for i, setting in enumerate(t2["settings"]):
@@ -52,6 +55,10 @@ def _ranges(params: dict, source: str) -> None:
                     bound = f" <= {most}" if most is not None else ""
                     raise UserError(f"{source}: synth.{name}.{key}: {synth[key]} must satisfy "
                                     f"{least} <= min <= max{bound}")
+    market = params["synth"]["market1501"]
+    if market["train_ids"] + market["test_ids"] > 1501:
+        raise UserError(f"{source}: synth.market1501: train_ids + test_ids must be at most 1501 "
+                        "(Market-1501's identity numbers)")
     _finite(params, source, "")
     for section, entries in (("search", "search_variants"), ("train", "train_settings")):
         for name, entry in (("", params[section]), *params[entries].items()):

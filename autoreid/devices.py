@@ -11,7 +11,7 @@ free devices waits for them, holding none meanwhile (no deadlock between jobs).
 Inside a SLURM job the allocation is used as it is: SLURM has already given the job its devices.
 With no GPU at all, COMMAND runs as it is (on the CPU, with `--device auto`).
 
-This module does not import torch: `place` starts in well under a second.
+This module does not import torch, so `place` starts at once.
 """
 from __future__ import annotations
 

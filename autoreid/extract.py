@@ -1,6 +1,6 @@
-"""The features file (SPEC §5): HDF5 with groups `query` and `gallery`, each holding `features`
-(float32, N x D), `pids` (int64), `camids` (int64) and `paths` (utf-8). Written by `extract`,
-accepted from any model by `evaluate`."""
+"""The features file, the contract between `extract` and `evaluate`: HDF5 with groups `query` and
+`gallery`, each holding `features` (float32, N x D), `pids` (int64), `camids` (int64) and `paths`
+(utf-8). Written by `extract`, accepted from any model by `evaluate`."""
 from __future__ import annotations
 
 from dataclasses import dataclass

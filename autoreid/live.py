@@ -1,15 +1,26 @@
 """Per-epoch metrics a researcher can follow while a search, training or pre-training runs: as
 each epoch ends, `log.csv` is rewritten with every epoch so far, DVCLive's folder `live/` beside it
 gets the same numbers (`dvc plots show` draws them during the run; its `metrics.json` holds the
-last epoch's, which `dvc exp show` lists), and the console gets one timestamped line."""
+last epoch's, which `dvc exp show` lists), and the console gets one timestamped line.
+
+`live/` is written here, in DVCLive's documented layout, byte for byte what dvclive.Live (with
+resume=False, save_dvc_exp=False, dvcyaml=None) writes when each epoch's numbers are logged at step
+`epoch` and its summary made (tests/test_live.py compares the two): `plots/metrics/<name>.tsv`,
+a `step` column and the metric's, one line an epoch that has the metric; `metrics.json`, the
+latest value of each metric and the last `step`. DVCLive itself would open the DVC repository
+(and `dvc init` a git checkout that has none); the pipeline declares `live/` as outputs, so the job
+only writes the files."""
 from __future__ import annotations
 
-import functools
+import csv
+import io
+import json
 import logging
+import math
 import time
 from pathlib import Path
 
-from autoreid.io import write_csv
+from autoreid.io import write_csv, write_text
 from autoreid.runtime import hms
 
 LOGGER = logging.getLogger("autoreid")
@@ -37,37 +48,52 @@ def save(out: Path, rows: list[dict]) -> None:
     write_live(out / "live", rows)
 
 
-_OPEN: dict[str, tuple] = {}  # folder -> (its rows list, its Live, how many rows it has logged)
-
-
-@functools.cache
-def _files_only_live():
-    """dvclive.Live without its look for a DVC repository (which imports DVC: 0.4 s a job):
-    the pipeline declares live/ as outputs, so DVCLive has nothing to do with the repository."""
-    import dvclive
-
-    class FilesOnly(dvclive.Live):
-        def _init_dvc(self):
-            self._dvc_repo, self._dvc_file = None, self._init_dvc_file()
-
-    return FilesOnly
-
-
 def write_live(folder: Path, rows: list[dict]) -> None:
-    """DVCLive's folder: the epochs of `rows` not logged yet. A run keeps one Live (made, and
-    `live/` emptied, at its first epoch: a resumed run logs every epoch so far again, none twice).
-    DVCLive writes files only: the pipeline declares them, so it is kept away from the repository
-    (left to itself it opens the DVC repo, fails in a git repo without commits, and runs `dvc init`
-    in a git checkout that has no DVC)."""
-    own, live, logged = _OPEN.get(str(folder), (None, None, 0))
-    if own is not rows or logged > len(rows):  # another run, in this process, of this folder
-        live = _files_only_live()(dir=str(folder), resume=False, save_dvc_exp=False, dvcyaml=None)
-        logged = 0
-    for row in rows[logged:]:
-        live.step = row["epoch"]
-        for key, value in row.items():
-            if key not in NOT_LIVE and isinstance(value, (int, float)) and not isinstance(value,
-                                                                                          bool):
-                live.log_metric(key, value)
-    live.make_summary()
-    _OPEN[str(folder)] = (rows, live, len(rows))
+    """DVCLive's folder from every epoch of `rows`: each metric's table (written only where it
+    changed; a table no longer logged removed, as a new DVCLive run clears the folder) and the
+    summary. Each file is replaced whole (autoreid.io), never appended to."""
+    tables = folder / "plots" / "metrics"
+    series = _series(rows)
+    for stale in tables.glob("*.tsv") if tables.is_dir() else ():
+        if stale.stem not in series:
+            stale.unlink()
+    for name, points in series.items():
+        _write_changed(tables / f"{name}.tsv", _tsv(name, points))
+    _write_changed(folder / "metrics.json", json.dumps(_summary(rows), indent=4) + "\n")
+
+
+def _numbers(row: dict) -> dict:
+    """The row's values DVCLive logs: numbers (not booleans), NaN and infinities as text."""
+    return {k: (v if math.isfinite(v) else str(v)) for k, v in row.items()
+            if k not in NOT_LIVE and isinstance(v, (int, float)) and not isinstance(v, bool)}
+
+
+def _series(rows: list[dict]) -> dict[str, list[tuple[int, object]]]:
+    series: dict[str, list[tuple[int, object]]] = {}
+    for row in rows:
+        for key, value in _numbers(row).items():
+            series.setdefault(key, []).append((row["epoch"], value))
+    return series
+
+
+def _summary(rows: list[dict]) -> dict:
+    """Each metric's latest value, in the order the metrics first appeared, with `step` after the
+    first epoch's (DVCLive's `make_summary` after every epoch)."""
+    summary: dict = {}
+    for row in rows:
+        summary.update(_numbers(row))
+        summary["step"] = row["epoch"]
+    return summary
+
+
+def _tsv(name: str, points: list[tuple[int, object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, delimiter="\t", lineterminator="\n")  # written as os.linesep, as DVCLive does
+    writer.writerow(["step", name])
+    writer.writerows(points)
+    return buf.getvalue()
+
+
+def _write_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        write_text(path, text)

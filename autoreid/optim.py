@@ -1,13 +1,15 @@
-"""The optimizers of search, training and pre-training: torch's SGD and Adam, without the start-up
-cost of `torch._dynamo`.
+"""The optimizers of search, training and pre-training: torch's SGD and Adam, without importing
+`torch._dynamo`.
 
 torch.optim runs every `step` inside a wrapper that imports `torch._dynamo` to place a graph break
 for `torch.compile`, and wraps `add_param_group`, `zero_grad`, `state_dict` and `load_state_dict` in
-`torch._disable_dynamo`, which imports it on the first call. That import is ~2 s of every search,
-training and pre-training job's start-up on a 2-core CPU. Nothing in autoreid is compiled, so here
-the step is torch's own update run under `no_grad` (what the wrapper does for an optimizer that is
-not `differentiable`), and the four methods are marked as already excluded from compilation. The
-arithmetic is torch's, unchanged (tests/test_optim.py compares the two step by step).
+`torch._disable_dynamo`, which imports it on their first call. That import is a noticeable part of
+the start-up of every search, training and pre-training job, and nothing in autoreid is compiled.
+So our two subclasses run the functions those wrappers wrap (`inspect.unwrap`, through the
+`__wrapped__` that functools.wraps leaves): the step is torch's own update under `no_grad` (what the
+wrapper does for an optimizer that is not `differentiable`), and the four methods are torch's,
+unwrapped. torch itself is left as it is. The arithmetic is torch's, unchanged (tests/test_optim.py
+compares the two step by step).
 """
 from __future__ import annotations
 
@@ -28,21 +30,18 @@ def _plain_step(step):
     return plain
 
 
-def _mark_excluded() -> None:
-    """torch._disable_dynamo's wrapper looks for `fn.__dynamo_disable` before it imports dynamo;
-    give each wrapped method of torch.optim.Optimizer itself there."""
-    wrapper = torch._disable_dynamo(lambda: None).__code__
-    for method in vars(torch.optim.Optimizer).values():
-        if getattr(method, "__code__", None) is wrapper:
-            setattr(method.__wrapped__, "__dynamo_disable", method.__wrapped__)
+class _Unwrapped:
+    """torch.optim.Optimizer's methods that `torch._disable_dynamo` wraps, without the wrapper."""
+
+    add_param_group = inspect.unwrap(torch.optim.Optimizer.add_param_group)
+    zero_grad = inspect.unwrap(torch.optim.Optimizer.zero_grad)
+    state_dict = inspect.unwrap(torch.optim.Optimizer.state_dict)
+    load_state_dict = inspect.unwrap(torch.optim.Optimizer.load_state_dict)
 
 
-_mark_excluded()
-
-
-class SGD(torch.optim.SGD):
+class SGD(_Unwrapped, torch.optim.SGD):
     step = _plain_step(torch.optim.SGD.step)
 
 
-class Adam(torch.optim.Adam):
+class Adam(_Unwrapped, torch.optim.Adam):
     step = _plain_step(torch.optim.Adam.step)

@@ -28,18 +28,9 @@ from autoreid.data.resized_crop import ResizedCrop
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config
-from autoreid.live import epoch_end
-from autoreid.live import save as save_epochs
+from autoreid.loop import Loop, Ranks
 from autoreid.models.build import arch_spec, build_backbone
-from autoreid.runtime import (
-    Progress,
-    StopRequest,
-    check_finite,
-    config_hash,
-    load_resumable,
-    log,
-    save_checkpoint,
-)
+from autoreid.runtime import Progress, log
 
 
 @dataclass(frozen=True)
@@ -103,114 +94,94 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
     model = Classifier(build_backbone(spec), len(classes)).to(device,
                                                               memory_format=torch.channels_last)
     opt = optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
-                          weight_decay=cfg.weight_decay)
+                    weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, cfg.lr_decay)
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
               "classes": len(classes), "images": len(records), **as_dict(cfg),
               "amp": precision.mode}  # any world size resumes
-    ckpt_path = out / "checkpoint.pt"
-    start, skip, sums, rows = 0, 0, None, []
-    state = load_resumable(ckpt_path, config)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
-        precision.load_state_dict(state.get("scaler", {}))
-        start, skip, rows = state["epoch"], state.get("step", 0), state["rows"]
-        sums = state.get("sums")
-        if rank == 0:
-            log(f"[pretrain] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
-        if skip and state.get("world") != world:
-            log(f"[pretrain] the checkpoint is from {state['world']} ranks, this run has {world}: "
-                f"the rest of epoch {start + 1} is drawn for {world} ranks")
+    loop = Loop("pretrain", out, config, cfg.epochs,
+                {"model": model, "opt": opt, "sched": sched, "scaler": precision},
+                fresh=lambda: {"loss": 0.0, "correct": 0, "seen": 0}, extra={"world": world},
+                rng=False, ranks=Ranks(rank, world, device))
+    state = loop.resume()
+    if state is not None and loop.skip and state.get("world") != world:
+        log(f"[pretrain] the checkpoint is from {state['world']} ranks, this run has {world}: "
+            f"the rest of epoch {loop.start + 1} is drawn for {world} ranks")
     if rank == 0:
         save_config(out, {"data": str(data_dir), "world_size": world, **config,
                           "devices": describe(device)}, cfg.seed)
     net = nn.parallel.DistributedDataParallel(model) if world > 1 else model
 
-    def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
-        """`epoch` epochs and `step` steps of the next one done (rank 0 writes)."""
-        if rank == 0:
-            save_checkpoint(ckpt_path, {"config_hash": config_hash(config), "epoch": epoch,
-                                        "step": step, "sums": sums, "world": world,
-                                        "model": model.state_dict(), "opt": opt.state_dict(),
-                                        "sched": sched.state_dict(),
-                                        "scaler": precision.state_dict(), "rows": rows})
-
-    sampler = torch.utils.data.DistributedSampler(range(len(data)), num_replicas=world, rank=rank,
-                                                  shuffle=True, seed=cfg.seed, drop_last=True)
-    batches = torch.utils.data.BatchSampler(sampler, cfg.batch_size // world, drop_last=True)
-    if len(batches) == 0:
-        raise UserError(f"{data_dir}: {len(data)} images, fewer than one batch of {cfg.batch_size}")
+    sampler, batches = _shards(data_dir, len(data), cfg, rank, world)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    progress = Progress(f"pretrain {spec.name}", cfg.epochs, start, len(batches))
-    started = time.time()
-    with StopRequest("pretrain") as stop:
-        for epoch in range(start, cfg.epochs):
+    progress = Progress(f"pretrain {spec.name}", cfg.epochs, loop.start, len(batches))
+    with loop:
+        for epoch in loop.epochs_left():
             t0 = time.time()
             net.train()
             sampler.set_epoch(epoch)
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
-            first = skip if epoch == start else 0
-            if epoch != start or sums is None:
-                sums = {"loss": 0.0, "correct": 0, "seen": 0}
+            first, sums = loop.begin(epoch)
             for step, (x, y) in enumerate(data.batches(batches, aug, first), first):
                 x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-                with precision.autocast():
-                    logits = net(x)
-                loss = loss_fn(logits.float(), y)
-                opt.zero_grad(set_to_none=True)
-                precision.backward(loss)
-                precision.step(opt)
-                precision.update()
-                value = loss.item()
-                check_finite("pretrain", value, epoch, step, ckpt_path)
+                value, logits = _step(net, opt, precision, loss_fn, x, y)
+                loop.check_finite(epoch, step, value)
                 sums["loss"] += value
                 sums["correct"] += int((logits.argmax(1) == y).sum())
                 sums["seen"] += len(y)
                 if rank == 0:
                     progress.step(epoch, step, len(y) * world, loss=value)
-                if _any_rank(stop.requested, world, device) and step + 1 < len(batches):
-                    checkpoint(epoch, step + 1, sums)
-                    stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
-            digests = [digest(model)]
-            if world > 1:
-                gathered = [None] * world
-                dist.all_gather_object(gathered, digests[0])
-                digests = gathered
-            if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
-                raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
+                loop.after_step(epoch, step, len(batches), sums)
+            digests = _digests(model, epoch, world)
             seconds = time.time() - t0
-            rows.append({"epoch": epoch + 1, "loss": sums["loss"] / len(batches),
-                         "train_acc": sums["correct"] / sums["seen"], "lr": sched.get_last_lr()[0],
-                         "seconds": round(seconds, 3),
-                         "images_per_s": round(sums["seen"] * world / max(seconds, 1e-9), 1),
-                         "ranks": world,
-                         "digests": " ".join(f"{d:.10g}" for d in digests)})
+            loop.rows.append({"epoch": epoch + 1, "loss": sums["loss"] / len(batches),
+                              "train_acc": sums["correct"] / sums["seen"],
+                              "lr": sched.get_last_lr()[0], "seconds": round(seconds, 3),
+                              "images_per_s": round(sums["seen"] * world / max(seconds, 1e-9), 1),
+                              "ranks": world, "digests": " ".join(f"{d:.10g}" for d in digests)})
             sched.step()
-            checkpoint(epoch + 1, 0, None)
-            if rank == 0:
-                epoch_end(out, "pretrain", rows, cfg.epochs, started, start)
-            if world > 1:
-                dist.barrier()
-            if _any_rank(stop.requested, world, device) and epoch + 1 < cfg.epochs:
-                stop.stop(ckpt_path, f"after epoch {epoch + 1}")
+            loop.end_epoch(epoch)
     if rank == 0:
-        save_epochs(out, rows)
         with atomic_path(out / "weights.pt") as tmp:
             torch.save({"spec": {**spec.to_dict(), "num_classes": 0}, "classes": classes,
                         "backbone": model.backbone.state_dict(), "config": config}, tmp)
-        ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
+    loop.finish()
     if world > 1:
         dist.barrier()
         dist.destroy_process_group()
     return out / "weights.pt"
 
 
-def _any_rank(flag: bool, world: int, device: torch.device) -> bool:
-    """True on every rank when any rank has it (so all ranks stop at the same step)."""
-    if world == 1:
-        return flag
-    t = torch.tensor([int(flag)], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item())
+def _shards(data_dir: str, images: int, cfg: PretrainConfig, rank: int, world: int):
+    """This rank's share of each epoch (reshuffled every epoch), and its batches of it."""
+    sampler = torch.utils.data.DistributedSampler(range(images), num_replicas=world, rank=rank,
+                                                  shuffle=True, seed=cfg.seed, drop_last=True)
+    batches = torch.utils.data.BatchSampler(sampler, cfg.batch_size // world, drop_last=True)
+    if len(batches) == 0:
+        raise UserError(f"{data_dir}: {images} images, fewer than one batch of {cfg.batch_size}")
+    return sampler, batches
+
+
+def _step(net: nn.Module, opt, precision: Precision, loss_fn, x: torch.Tensor,
+          y: torch.Tensor) -> tuple[float, torch.Tensor]:
+    """One update of the weights on a batch of this rank's: the loss's value, and the logits."""
+    with precision.autocast():
+        logits = net(x)
+    loss = loss_fn(logits.float(), y)
+    opt.zero_grad(set_to_none=True)
+    precision.backward(loss)
+    precision.step(opt)
+    precision.update()
+    return loss.item(), logits
+
+
+def _digests(model: nn.Module, epoch: int, world: int) -> list[float]:
+    """Every rank's weight digest after `epoch` (gathered from all ranks): they must agree."""
+    digests = [digest(model)]
+    if world > 1:
+        gathered = [None] * world
+        dist.all_gather_object(gathered, digests[0])
+        digests = gathered
+    if max(digests) - min(digests) > 1e-6 * max(1.0, abs(digests[0])):
+        raise RuntimeError(f"pretrain: ranks out of sync after epoch {epoch + 1}: {digests}")
+    return digests

@@ -1,12 +1,9 @@
-"""Run-time helpers shared by the long-running stages: device and threads, seeding, progress
-with ETA, resumable checkpoints."""
+"""Run-time helpers shared by the long-running stages: device and threads, seeding, the digests of
+their inputs, progress with ETA (their checkpoints and stop requests: autoreid.loop)."""
 from __future__ import annotations
 
 import hashlib
-import json
-import math
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -15,7 +12,6 @@ from pathlib import Path
 import torch
 
 from autoreid.errors import UserError
-from autoreid.io import atomic_path
 
 
 @dataclass(frozen=True)
@@ -61,72 +57,6 @@ def file_digest(path: str | Path | None) -> str | None:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()[:16]
-
-
-def config_hash(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def save_checkpoint(path: str | Path, state: dict) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-
-
-def load_resumable(path: str | Path, config: dict) -> dict | None:
-    """The checkpoint at `path` if it was written for the same config, else None (with a note)."""
-    path = Path(path)
-    if not path.is_file():
-        return None
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 — a broken checkpoint is not resumable
-        log(f"{path}: unreadable checkpoint, starting afresh")
-        return None
-    if state.get("config_hash") != config_hash(config):
-        log(f"{path}: checkpoint is from a different config, starting afresh")
-        return None
-    return state
-
-
-class StopRequest:
-    """SIGTERM (what SLURM and most schedulers send before they kill or preempt a job) and SIGUSR1
-    (`sbatch --signal=B:USR1@<seconds>`) ask a long run to stop: the loop checks `requested` after
-    each step, writes a checkpoint and calls `stop()`, which exits with 128 + the signal's number
-    (a failure, so a workflow manager reruns the job, and the rerun resumes)."""
-
-    SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
-
-    def __init__(self, name: str):
-        self.name, self.signum, self._old = name, None, {}
-
-    @property
-    def requested(self) -> bool:
-        return self.signum is not None
-
-    def _handle(self, signum, frame) -> None:
-        self.signum = signum
-        log(f"[{self.name}] {signal.Signals(signum).name}: stopping after this step with a checkpoint")
-
-    def __enter__(self) -> "StopRequest":
-        self._old = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for s, old in self._old.items():
-            signal.signal(s, old)
-
-    def stop(self, checkpoint: str | Path, where: str) -> None:
-        log(f"[{self.name}] checkpoint {checkpoint} written {where}; "
-            "rerun the same command to resume")
-        raise SystemExit(128 + self.signum)
-
-
-def check_finite(stage: str, value: float, epoch: int, step: int, checkpoint: Path) -> None:
-    """Stop a run whose loss became NaN or infinite, naming the step and the last good checkpoint
-    (epoch and step counted from 0)."""
-    if not math.isfinite(value):
-        raise UserError(f"{stage}: loss became {value} at epoch {epoch + 1} step {step + 1}; last "
-                        f"good checkpoint: {checkpoint if checkpoint.exists() else 'none'}")
 
 
 def log(msg: str) -> None:

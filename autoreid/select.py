@@ -2,7 +2,8 @@
 
 Rules: `published` (the cells the paper released: Auto-ReID = BASELINE_REID_SEARCH_SPACE,
 Baseline = BASELINE; Tables 3-6 then need no search, and Table 4's plain rows train them from
-scratch, as they do under any rule where single networks get their own seeds, seeds.networks), `best_map` (the paper's protocol: Auto-ReID = the best of all searched runs by mAP,
+scratch, as they do under any rule where single networks get their own seeds, seeds.networks),
+`best_map` (the paper's protocol: Auto-ReID = the best of all searched runs by mAP,
 Baseline = the best "Baseline" run), `best_rank1` (the same by rank-1), `best_map_reid`
 (Auto-ReID = the best run searched in the part-aware ReID search space, so it never is a Baseline
 run), `paper` (the runs the paper used: Baseline + ReID Search Space run 3 and Baseline run 1).
@@ -11,6 +12,8 @@ network with itself. The choice is written to `selection.yaml`, and each chosen 
 to `<name>.yaml` for the later stages.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from autoreid.errors import UserError
 from autoreid.experiments import SEARCH_BENCHMARK, Paths, parse_searched, searched_rows
@@ -70,9 +73,11 @@ def _mean_metrics(folders: list[str]) -> dict:
     return {k: sum(m[k] for m in runs) / len(runs) for k in ("mAP", "rank1")}
 
 
-def select(params: dict, rule: str | None = None) -> dict:
-    paths = Paths(params["results"])
-    rule = rule or params["select"]["rule"]
+def select(params: dict, out_dir: str | Path) -> dict:
+    """Select's one entry: the cells chosen by `select.rule` -> `out_dir`/<name>.yaml (and .png)
+    and `out_dir`/selection.yaml; returns the selection."""
+    paths, out_dir = Paths(params["results"]), Path(out_dir)
+    rule = params["select"]["rule"]
     if rule == "published":  # nothing to read: the released cells, trained under their names
         chosen = {name: (name, genotypes.PUBLISHED[cell], cell, {}) for name, cell in RELEASED.items()}
     else:
@@ -95,12 +100,11 @@ def select(params: dict, rule: str | None = None) -> dict:
         meta = {**g.meta, "selected_as": name, "selected_from": source, "rule": rule}
         chosen_genotype = genotypes.Genotype(g.normal, g.reduce, g.normal_concat, g.reduce_concat,
                                              meta)
-        genotypes.save(chosen_genotype, paths.selected(name))
+        genotypes.save(chosen_genotype, out_dir / f"{name}.yaml")
         from autoreid.space.draw import draw_genotype
 
-        draw_genotype(chosen_genotype, paths.selected(name).replace(".yaml", ".png"),
-                      f"{name} = {source} (rule {rule})")
+        draw_genotype(chosen_genotype, out_dir / f"{name}.png", f"{name} = {source} (rule {rule})")
         record[name] = {"arch": arch, "cell": source if rule == "published" else arch,
                         "genotype": source, **metrics}
-    write_yaml(paths.selection(), record)
+    write_yaml(out_dir / "selection.yaml", record)
     return record

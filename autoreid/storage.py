@@ -18,7 +18,7 @@ KEEP = (
     ("derive/**/genotype.yaml", "git"),         # the derived cells
     ("derive/**/cells.png", "git"),             # and their drawings
     ("select/*", "git"),                        # which runs are Auto-ReID and Baseline
-    ("profile/*", "git"),                       # parameters and multiply-adds
+    ("complexity/*", "git"),                    # parameters and multiply-adds
     ("tables/*", "git"),                        # the six tables and their summary metrics
     ("figures/*", "git"),                       # training curves, ranked lists
 )

@@ -39,13 +39,14 @@ def prepare(work: Path) -> tuple[Path, Path]:
     store = data / "store.h5"
     if not store.exists():
         cli("data", "pack", "--manifest", data / "manifest.csv", "--out", store,
-            "--format", "raw", "--height", 64, "--width", 32)
+            "--params", PARAMS, "--set", "format=raw", "--set", "train.height=64",
+            "--set", "train.width=32")
     return data / "manifest.csv", store
 
 
 def run(work: Path, arch: str, amp: str, device: str, manifest: Path, store: Path) -> dict:
     out = work / arch / amp
-    runtime = ["--device", device, "--amp", amp, "--store", store]
+    runtime = ["--set", f"device={device}", "--set", f"amp={amp}", "--store", store]
     seconds = cli("train", "--manifest", manifest, "--arch", arch, "--out-dir", out, "--params", PARAMS,
                   "--setting", "scratch", *runtime)
     cli("extract", "--manifest", manifest, "--checkpoint", out / "model.pt", "--out",

@@ -100,7 +100,8 @@ def test_bf16_train_extract_and_pretrain_through_the_cli(market, tmp_path, monke
     for amp in ("off", "bf16"):
         path = tmp_path / f"{amp}.h5"
         assert main(["extract", "--manifest", str(market["manifest"]), "--checkpoint",
-                     str(out / "model.pt"), "--out", str(path), "--amp", amp, "--device", "cpu"]) == 0
+                     str(out / "model.pt"), "--out", str(path), "--set", f"amp={amp}",
+                     "--set", "device=cpu"]) == 0
         with h5py.File(path) as f:
             assert f["query/features"].dtype == np.float32 and f.attrs["amp"] == amp
             features[amp] = f["gallery/features"][()]
@@ -111,10 +112,10 @@ def test_bf16_train_extract_and_pretrain_through_the_cli(market, tmp_path, monke
     pre = tmp_path / "pretrain"
     assert main(["data", "synth", "--dataset", "imagenet", "--out-dir", str(tmp_path / "imagenet"),
                  "--set", "classes=2", "--set", "images_per_class=4", "--set", "size=16"]) == 0
-    assert main(["pretrain", "--data", str(tmp_path / "imagenet"), "--arch", "DARTS_V2", "--out-dir",
-                 str(pre), "--C", "4", "--layers", "1", "1", "1", "1", "--set", "epochs=1", "--set",
-                 "batch_size=4", "--set", "height=16", "--set", "width=16",
-                 "--amp", "bf16", "--device", "cpu"]) == 0
+    assert main(["pretrain", "--raw", str(tmp_path / "imagenet"), "--arch", "DARTS_V2", "--out-dir",
+                 str(pre), "--set", "train.C=4", "--set", "train.layers=[1,1,1,1]", "--set",
+                 "epochs=1", "--set", "batch_size=4", "--set", "height=16", "--set", "width=16",
+                 "--set", "amp=bf16", "--set", "device=cpu"]) == 0
     assert yaml.safe_load((pre / "config.yaml").read_text())["config"]["amp"] == "bf16"
     assert (pre / "weights.pt").is_file()
 

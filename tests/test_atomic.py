@@ -31,13 +31,14 @@ def timed(args) -> float:
 @pytest.fixture(scope="module")
 def features(market, tmp_path_factory):
     path = tmp_path_factory.mktemp("atomic") / "features.h5"
-    run_cli("extract", "--manifest", market["manifest"], "--pixels", "--height", "16", "--width",
-            "8", "--out", path, check=True)
+    run_cli("extract", "--manifest", market["manifest"], "--pixels", "--set", "train.height=16",
+            "--set", "train.width=8", "--out", path, check=True)
     return path
 
 
 def test_a_killed_pack_leaves_a_complete_store_or_none(market, tmp_path):
-    args = ["data", "pack", "--manifest", market["manifest"], "--height", "64", "--width", "32"]
+    args = ["data", "pack", "--manifest", market["manifest"], "--set", "train.height=64",
+            "--set", "train.width=32"]
     reference = tmp_path / "ref.h5"
     full = timed([*args, "--out", reference])
     rng = random.Random(0)

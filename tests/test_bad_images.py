@@ -24,7 +24,7 @@ def test_bad_images_fail_by_default_and_are_skipped_on_request(market, tmp_path)
     assert any(name in proc.stderr for name in bad)
     assert not (tmp_path / "fail" / "manifest.csv").exists()
 
-    proc = run_cli(*args, "--out-dir", tmp_path / "skip", "--bad-images", "skip", check=True)
+    proc = run_cli(*args, "--out-dir", tmp_path / "skip", "--set", "bad_images=skip", check=True)
     assert "skipped 2 of" in proc.stderr and all(name in proc.stderr for name in bad)
     kept = {r.path.rsplit("/", 1)[1] for r in read_manifest(tmp_path / "skip" / "manifest.csv")}
     full = {r.path.rsplit("/", 1)[1] for r in read_manifest(market["manifest"])}

@@ -10,19 +10,19 @@ from conftest import ROOT, assert_user_error, run_cli
 @pytest.mark.smoke
 def test_help_lists_the_commands():
     proc = run_cli("--help")
-    for cmd in ("data", "search", "derive", "train", "extract", "evaluate", "profile", "tables"):
+    for cmd in ("data", "search", "derive", "train", "extract", "evaluate", "complexity", "tables"):
         assert cmd in proc.stdout
 
 
 def test_unknown_genotype_name():
-    assert_user_error(run_cli("profile", "--arch", "DARTS_V9"), "unknown genotype 'DARTS_V9'")
+    assert_user_error(run_cli("complexity", "--arch", "DARTS_V9"), "unknown genotype 'DARTS_V9'")
 
 
 def test_unknown_op_in_a_genotype_file(tmp_path):
     g = tmp_path / "g.yaml"
     g.write_text(yaml.safe_dump({"normal": [["conv_9x9", 0], ["skip_connect", 1]],
                                  "reduce": [["skip_connect", 0], ["skip_connect", 1]]}))
-    assert_user_error(run_cli("profile", "--arch", g), "g.yaml", "unknown op 'conv_9x9'")
+    assert_user_error(run_cli("complexity", "--arch", g), "g.yaml", "unknown op 'conv_9x9'")
     g.write_text("normal: [\n")
     assert_user_error(run_cli("draw", "--arch", g, "--out", tmp_path / "x.png"), "not valid YAML")
 
@@ -32,7 +32,7 @@ def test_params_that_fail_the_schema(tmp_path):
     params["train"]["lr"] = -1
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(params))
-    assert_user_error(run_cli("profile", "--arch", "resnet18", "--params", bad),
+    assert_user_error(run_cli("complexity", "--arch", "resnet18", "--params", bad),
                       "bad.yaml", "train.lr")
     assert_user_error(run_cli("search", "--split", "x.csv", "--out-dir", tmp_path, "--set",
                               "epochs=many"), "search.epochs: 'many' is not of type")
@@ -75,8 +75,8 @@ def test_corrupt_image(market, tmp_path):
     run_cli("data", "prepare", "--benchmark", "market1501", "--raw", raw, "--out-dir", tmp_path,
             check=True)
     victim.write_bytes(victim.read_bytes()[:200])  # truncated after `prepare` checked it
-    proc = run_cli("extract", "--manifest", tmp_path / "manifest.csv", "--pixels", "--height",
-                   "16", "--width", "8", "--out", tmp_path / "f.h5")
+    proc = run_cli("extract", "--manifest", tmp_path / "manifest.csv", "--pixels", "--set",
+                   "train.height=16", "--set", "train.width=8", "--out", tmp_path / "f.h5")
     assert_user_error(proc, victim.name, "corrupt or unreadable image")
     assert not (tmp_path / "f.h5").exists()
 
@@ -92,7 +92,7 @@ def test_checkpoint_that_is_not_a_model(tmp_path):
     (["train", "--manifest", "missing.csv", "--arch", "resnet18", "--out-dir", "x"], "manifest not found"),
     (["train", "--manifest", "missing.csv", "--arch", "resnet99", "--out-dir", "x"], "unknown genotype"),
     (["derive", "--alphas", "missing.json", "--out", "g.yaml"], "file not found"),
-    (["tables", "--params", "params/default.yaml", "--table", "9"], "Tables 1-6"),
+    (["tables", "--params", "params/default.yaml", "--out-dir", "x", "--table", "9"], "Tables 1-6"),
 ])
 def test_more_bad_inputs(argv, needle, tmp_path):
     assert_user_error(run_cli(*argv), needle)
@@ -103,7 +103,8 @@ def test_unknown_selection_rule(tmp_path):
     params["select"]["rule"] = "best_vibes"
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(params))
-    assert_user_error(run_cli("select", "--params", bad), "select.rule", "'best_vibes' is not one of")
+    assert_user_error(run_cli("select", "--params", bad, "--out-dir", tmp_path), "select.rule",
+                      "'best_vibes' is not one of")
 
 
 def _every_option(parser, path=()):
@@ -117,28 +118,44 @@ def _every_option(parser, path=()):
             yield " ".join(path), action
 
 
-def test_every_option_of_every_command_has_help_and_shows_its_default():
+def test_every_option_of_every_command_has_help_and_says_its_default():
     import argparse
 
-    from autoreid.cli import _Defaults, parser
+    from autoreid.cli.parser import parser
 
     options = list(_every_option(parser()))
-    assert len(options) > 100
+    assert len(options) > 60
     missing = [f"{cmd}: {'/'.join(a.option_strings) or a.dest}" for cmd, a in options if not a.help]
     assert missing == []
-    shown = _Defaults("autoreid")._get_help_string
     silent = [f"{cmd}: {'/'.join(a.option_strings)}" for cmd, a in options
               if a.option_strings and not a.required and a.nargs != 0
-              and not isinstance(a, argparse._StoreTrueAction) and "default" not in shown(a)]
+              and not isinstance(a, argparse._StoreTrueAction) and "default" not in a.help]
     assert silent == []
-    evaluate = " ".join(parser()._subparsers._group_actions[0].choices["evaluate"].format_help().split())
-    for key, value in (("rerank.k1", 20), ("rerank.k2", 6), ("rerank.lam", 0.3)):
-        assert f"(default: the params' {key}; {value} in params/default.yaml)" in evaluate
+
+
+def test_a_params_value_has_one_route_the_params_file_and_set():
+    """No option stands for a params key: the values come from --params and --set alone (the
+    options left are paths, names a rule takes from its wildcards, and --threads)."""
+    from autoreid.cli.parser import parser
+
+    names = {o for _, a in _every_option(parser()) for o in a.option_strings}
+    for flag in ("--device", "--amp", "--workers", "--feature", "--k1", "--k2", "--lambda",
+                 "--bad-images", "--height", "--width", "--format", "--C", "--layers", "--rule",
+                 "--nodes", "--fraction", "--queries", "--top", "--train-only"):
+        assert flag not in names
+
+
+def test_set_reaches_a_top_level_key_a_section_and_a_dotted_path(tmp_path):
+    from autoreid.config import overridden
+
+    p = overridden(None, ["device=cpu", "lr=0.5", "rerank.k1=7"], "train", "imagenet")
+    assert p["device"] == "cpu" and p["train_settings"]["imagenet"]["lr"] == 0.5
+    assert p["rerank"]["k1"] == 7 and p["train"]["lr"] != 0.5
 
 
 def test_no_option_has_a_default_of_its_own_but_a_flag_or_a_list():
     """Defaults live in the params files: an option left out reads its params key."""
-    from autoreid.cli import parser
+    from autoreid.cli.parser import parser
 
     own = [f"{cmd}: {'/'.join(a.option_strings)}={a.default!r}" for cmd, a in _every_option(parser())
            if a.option_strings and a.default not in (None, False)]

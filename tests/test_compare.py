@@ -166,7 +166,7 @@ def test_groups_of_runs_and_one_training_on_both_sides(tmp_path):
     assert r["metrics"]["mAP"]["difference"] == pytest.approx(means[1] - means[0])
     folder = a[0][0].parent
     score(folder / "features.h5", folder / "metrics_rerank.json", "euclidean", BOOT,
-          type("RK", (), {"k1": 20, "k2": 6, "lam": 0.3})())
+          type("RK", (), {"k1": 20, "k2": 6, "original_weight": 0.3})())
     rk = compare([folder / "metrics.json"], [folder / "metrics_rerank.json"], BOOT,
                  SeedsConfig(1, None, {"mAP": 0.04, "rank1": 0.04, "mINP": 0.04}))
     assert "seed" not in rk["interval"]  # the same training: queries only

@@ -71,6 +71,34 @@ def test_no_stage_dataclass_has_a_default():
                 stage, f.name)
 
 
+def _schema_keys(section: str | None) -> set[str]:
+    """The keys the schema requires of a params section (None: the top level's scalars)."""
+    from autoreid.config import schema
+
+    node = schema()
+    if section is None:
+        return {k for k, v in node["properties"].items()
+                if "properties" not in v and "additionalProperties" not in v}
+    for part in section.split("."):
+        node = node["properties"][part]
+    return set(node["required"])
+
+
+def test_every_stage_dataclass_has_exactly_the_keys_its_section_requires():
+    """The schema and the dataclasses cannot drift: a key added to one is missing from the other."""
+    import dataclasses
+    import importlib
+
+    for stage, (section, target) in STAGES.items():
+        module, cls = target.split(":")
+        fields = {f.name for f in dataclasses.fields(getattr(importlib.import_module(module), cls))}
+        required = _schema_keys(section)
+        if section is None:  # the runtime: some of the top-level keys
+            assert fields <= required, (stage, fields - required)
+        else:
+            assert fields == required, (stage, fields ^ required)
+
+
 def test_overrides_meet_the_schema_and_land_in_the_named_entry():
     with pytest.raises(UserError, match=r"with lam=1.7: search.lam: 1.7 is greater than the maximum"):
         resolve("search", PARAMS[0], None, ["lam=1.7"])
@@ -95,7 +123,7 @@ BAD = [  # (where, key, value or None to delete it, what the one line names)
     ("pretrain", "scale", [0.5], "pretrain.scale: [0.5] is too short"),
     ("train", "dropout", "half", "train.dropout: 'half' is not of type"),
     ("rerank", "k1", 0, "rerank.k1: 0 is less than the minimum of 1"),
-    ("profile", "layers", [2, 2, 2], "profile.layers: [2, 2, 2] is too short"),
+    ("complexity", "layers", [2, 2, 2], "complexity.layers: [2, 2, 2] is too short"),
     # what the schema cannot say (autoreid/config_checks.py)
     ("table3", "setting", "nope", "table3.setting: 'nope' is not an entry of train_settings"),
     ("table2", "searches", ["nope"], "table2.searches.0: 'nope' is not an entry of search_variants"),

@@ -15,13 +15,13 @@ NET = ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2"
 
 def pipeline(market, out):
     sets = [x for s in NET for x in ("--set", s)]
-    run_cli("search", "--split", market["split"], "--out-dir", out / "search", "--device", "cpu",
+    run_cli("search", "--split", market["split"], "--out-dir", out / "search", "--set", "device=cpu",
             "--threads", "1", *sets, check=True)
     a = json.loads((out / "search" / "alphas.json").read_text())
     genotype = derive(a["normal"], a["reduce"], a["ops"], a["nodes"])
     genotypes.save(genotype, out / "genotype.yaml")
     run_cli("train", "--manifest", market["manifest"], "--arch", out / "genotype.yaml", "--out-dir",
-            out / "train", "--device", "cpu", "--threads", "1", *sets, "--set", "eval_every=2",
+            out / "train", "--set", "device=cpu", "--threads", "1", *sets, "--set", "eval_every=2",
             check=True)
     rows = list(csv.DictReader(open(out / "train" / "log.csv")))
     return genotype, [(r["loss"], r["mAP"], r["rank1"]) for r in rows]

@@ -155,7 +155,7 @@ def test_the_run_config_records_its_devices(market, tmp_path):
     out = tmp_path / "run"
     proc = subprocess.run([*PLACE, "--gpus", "1", "--", sys.executable, "-m", "autoreid.cli",
                            "train", "--manifest", str(market["manifest"]), "--arch", "DARTS_V2",
-                           "--out-dir", str(out), "--device", "cpu", "--threads", "1",
+                           "--out-dir", str(out), "--set", "device=cpu", "--threads", "1",
                            "--set", "epochs=1", "--set", "C=4", "--set", "layers=[1,1,1,1]",
                            "--set", "height=32", "--set", "width=16", "--set", "P=2", "--set",
                            "K=2", "--set", "embedding=8"],
@@ -204,7 +204,9 @@ def test_paper_profile_plans_on_one_gpu_and_places_every_gpu_job(tmp_path):
         placed = [s for s in shells if f" -- autoreid {command} " in s]
         unplaced = [s for s in shells if s.startswith(f"autoreid {command} ") and " --pixels " not in s]
         assert placed and not unplaced, command
-        assert all(s.startswith("autoreid place --gpus 1 -- ") and "--amp bf16" in s for s in placed)
+        params = {s.split(" --params ")[1].split()[0] for s in placed}
+        assert all(s.startswith("autoreid place --gpus 1 -- ") for s in placed)
+        assert all(p.endswith("paper.yaml") for p in params)  # bf16 and every value: from that file
 
 
 def test_eight_pretrain_processes_on_one_gpu_stop_the_plan(tmp_path):

@@ -97,19 +97,23 @@ def test_every_declared_output_is_kept_by_git_or_the_dvc_cache():
         assert all(cache for _, path, cache in outputs if path.endswith((".pt", ".h5")))
 
 
-def test_stage_names_have_one_scheme_and_snakemake_is_the_pinned_one():
-    from importlib.metadata import version
-
-    sys.path.insert(0, str(ROOT / "workflow"))
-    from dvc_stages import SNAKEMAKE
-
+def test_stage_names_have_one_scheme():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     assert all(re.fullmatch(r"[a-z_0-9]+(-[A-Za-z0-9_]+)*", name) for name in stages)
     assert "evaluate-market1501-scratch-resnet18-seed0" in stages
     assert "train-market1501-scratch-resnet18-seed0" in stages
-    # the generator reads Snakemake's DAG through its API: an upgrade must be a decision
-    assert version("snakemake") == SNAKEMAKE
-    assert f'"snakemake=={SNAKEMAKE}"' in (ROOT / "pyproject.toml").read_text()
+
+
+def test_the_generator_reads_snakemake_through_its_public_interface_alone():
+    """No underscore attribute of Snakemake (its DAG through the API and the job records it logs),
+    so the package pins no exact Snakemake: constraints.txt holds the version CI tests."""
+    import ast
+
+    tree = ast.parse((ROOT / "workflow" / "dvc_stages.py").read_text())
+    private = [n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)
+               and n.attr.startswith("_") and not n.attr.startswith("__")]
+    assert private == []
+    assert "snakemake==" not in (ROOT / "pyproject.toml").read_text()
 
 
 def slice_repo(repo, target: str) -> None:

@@ -86,3 +86,31 @@ def test_the_cycle_finder_finds_a_lazy_cycle():
     graph["autoreid.space.layers"].add("autoreid.space.ops")  # as if layers imported ops
     assert ["autoreid.space.layers", "autoreid.space.ops"] in [
         [m for m in c if m in ("autoreid.space.layers", "autoreid.space.ops")] for c in cycles(graph)]
+
+
+# The floors of docs/layout.md: a module imports from its own floor or below, never above.
+FLOORS = {
+    0: ("errors", "io", "storage"),
+    1: ("runtime", "amp", "devices", "optim", "losses"),
+    2: ("config", "config_checks", "space", "models", "data"),
+    3: ("loop", "live", "search", "train", "pretrain", "extract", "evaluate", "complexity",
+        "figures"),
+    4: ("experiments", "keys", "select", "compare", "noise", "sweep", "tables"),
+    5: ("cli",),
+}
+
+
+def floor(module: str) -> int:
+    top = module.split(".")[1] if "." in module else ""
+    return next((n for n, names in FLOORS.items() if top in names), 0)
+
+
+def test_every_module_is_on_a_floor():
+    tops = {m.split(".")[1] for m in import_graph() if "." in m}
+    assert tops <= {name for names in FLOORS.values() for name in names}, tops
+
+
+def test_no_module_imports_from_a_floor_above_its_own():
+    graph = import_graph()
+    upward = sorted((a, b) for a, targets in graph.items() for b in targets if floor(b) > floor(a))
+    assert upward == []

@@ -85,7 +85,7 @@ def test_cli_writes_a_checkpoint_on_sigterm(market, tmp_path):
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=2", "K=2",
                         "embedding=16", "epochs=4"] for x in ("--set", s)]
     cmd = [sys.executable, "-m", "autoreid.cli", "search", "--split", str(market["split"]),
-           "--threads", "1", "--device", "cpu", "--out-dir", str(tmp_path), *sets]
+           "--threads", "1", "--set", "device=cpu", "--out-dir", str(tmp_path), *sets]
     proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     signal_at_first_checkpoint(proc, tmp_path, signal.SIGTERM)  # epoch 1 done, in epoch 2 of 4
     _, err = proc.communicate(timeout=120)

@@ -15,7 +15,7 @@ from autoreid.errors import UserError
 
 TORCHRUN = (sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
             "-m", "autoreid.cli")
-NET = ["--C", "4", "--layers", "1", "1", "1", "1", "--device", "cpu", "--threads", "1"]
+NET = ["--set", "train.C=4", "--set", "train.layers=[1,1,1,1]", "--set", "device=cpu", "--threads", "1"]
 SETS = [x for s in ("epochs=3", "batch_size=16", "height=32", "width=16", "lr=0.02")
         for x in ("--set", s)]
 
@@ -38,7 +38,7 @@ def torchrun(*args, timeout=120):
 
 @pytest.mark.slow
 def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
-    args = ["pretrain", "--data", imagenet, "--arch", "DARTS_V2", *NET, *SETS]
+    args = ["pretrain", "--raw", imagenet, "--arch", "DARTS_V2", *NET, *SETS]
     proc = torchrun(*args, "--out-dir", tmp_path / "ref")
     assert proc.returncode == 0, proc.stderr[-2000:]
     rows = list(csv.DictReader(open(tmp_path / "ref" / "log.csv")))
@@ -77,10 +77,10 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
 
 
 def test_weights_initialise_training_and_mismatch_is_refused(imagenet, market, tmp_path):
-    run_cli("pretrain", "--data", imagenet, "--arch", "DARTS_V2", "--out-dir", tmp_path / "pt", *NET,
+    run_cli("pretrain", "--raw", imagenet, "--arch", "DARTS_V2", "--out-dir", tmp_path / "pt", *NET,
             *SETS, check=True)
     weights = tmp_path / "pt" / "weights.pt"
-    base = ["train", "--manifest", market["manifest"], "--device", "cpu", "--init", weights]
+    base = ["train", "--manifest", market["manifest"], "--set", "device=cpu", "--weights", weights]
     sets = [x for s in ("C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4", "K=2",
                         "epochs=1", "embedding=16", "init=imagenet") for x in ("--set", s)]
     run_cli(*base, "--arch", "DARTS_V2", "--out-dir", tmp_path / "ok", *sets, check=True)
@@ -94,7 +94,7 @@ def test_weights_initialise_training_and_mismatch_is_refused(imagenet, market, t
 
 def test_imagenet_folder_without_classes(tmp_path):
     (tmp_path / "empty" / "train").mkdir(parents=True)
-    proc = run_cli("pretrain", "--data", tmp_path / "empty", "--arch", "resnet18", "--out-dir",
+    proc = run_cli("pretrain", "--raw", tmp_path / "empty", "--arch", "resnet18", "--out-dir",
                    tmp_path / "o")
     assert_user_error(proc, "no classes")
 

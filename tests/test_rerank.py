@@ -72,7 +72,7 @@ def test_rerank_through_the_cli(market, tmp_path):
     run_cli("evaluate", "--features", f, "--out", tmp_path / "rk.json", "--rerank", check=True)
     plain, rk = (json.loads((tmp_path / n).read_text()) for n in ("plain.json", "rk.json"))
     details = {n: json.loads((tmp_path / f"{n}.details.json").read_text()) for n in ("plain", "rk")}
-    assert details["rk"]["rerank"] == {"k1": 20, "k2": 6, "lambda": 0.3}
+    assert details["rk"]["rerank"] == {"k1": 20, "k2": 6, "original_weight": 0.3}
     assert "rerank" not in details["plain"] and details["plain"]["num_query"] == 30
     assert set(plain) == set(rk) == {"mAP", "mINP", "rank1", "rank5", "rank10", "mAP_ci95",
                                      "rank1_ci95", "mINP_ci95", "bootstrap"}

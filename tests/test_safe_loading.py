@@ -19,7 +19,7 @@ def test_checkpoint_with_code_is_refused_and_not_run(market, tmp_path):
     torch.save({"spec": {}, "state_dict": {}, "payload": Payload(marker)}, evil)
     for args in (["extract", "--manifest", market["manifest"], "--checkpoint", evil, "--out",
                   tmp_path / "f.h5"],
-                 ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--init", evil,
+                 ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--weights", evil,
                   "--out-dir", tmp_path / "t", "--set", "init=imagenet", "--set", "C=4",
                   "--set", "P=4"]):
         proc = run_cli(*args)
@@ -29,7 +29,7 @@ def test_checkpoint_with_code_is_refused_and_not_run(market, tmp_path):
     resume = tmp_path / "run"  # a poisoned checkpoint.pt where a run would resume from
     resume.mkdir()
     torch.save({"config_hash": "x", "payload": Payload(marker)}, resume / "checkpoint.pt")
-    proc = run_cli("search", "--split", market["split"], "--out-dir", resume, "--device", "cpu",
+    proc = run_cli("search", "--split", market["split"], "--out-dir", resume, "--set", "device=cpu",
                    *[x for s in ("C=4", "layers=[1,1,1,1]", "height=32", "width=16", "P=2", "K=2",
                                  "epochs=1", "embedding=16") for x in ("--set", s)])
     assert proc.returncode == 0 and "unreadable checkpoint, starting afresh" in proc.stderr

@@ -124,7 +124,7 @@ def test_omega_sees_only_d_train_and_alpha_only_d_val(market, tmp_path, monkeypa
 def test_search_resumes_after_being_killed(market, tmp_path):
     """Kill `autoreid search` after its first checkpoint; the rerun resumes from it and ends with
     exactly the alphas of an uninterrupted run (same seed, CPU)."""
-    args = ["search", "--split", market["split"], "--threads", "1", "--device", "cpu"]
+    args = ["search", "--split", market["split"], "--threads", "1", "--set", "device=cpu"]
     sets = [x for s in TINY + ["epochs=3"] for x in ("--set", s)]
     run_cli(*args, "--out-dir", tmp_path / "ref", *sets, check=True)
 
@@ -140,7 +140,7 @@ def test_search_resumes_after_being_killed(market, tmp_path):
 
 
 def test_changed_config_does_not_resume(market, tmp_path):
-    args = ["search", "--split", market["split"], "--out-dir", tmp_path, "--device", "cpu"]
+    args = ["search", "--split", market["split"], "--out-dir", tmp_path, "--set", "device=cpu"]
     kill_after_first_checkpoint([*args, *[x for s in TINY + ["epochs=2"] for x in ("--set", s)]],
                                 tmp_path)
     proc = run_cli(*args, *[x for s in TINY + ["epochs=2", "lr=0.05"] for x in ("--set", s)],

@@ -1,7 +1,7 @@
 """Every number of Tables 1-6 is the value of the file its row names, after the table's own
 scaling (fractions x 100) and rounding (one decimal, two below 1).
 
-Each metrics, profile and summary file gets values no other file has, so a swapped column, a
+Each metrics, complexity and summary file gets values no other file has, so a swapped column, a
 missing x100 or a row that reads another network's file all show. Which file a row reads is
 written out here from the paper's tables and the documented layout (results/README.md), not taken
 from the table code."""
@@ -57,8 +57,8 @@ class World:
                                  "inp": [m["mINP"]] * 10})
         return self.values[rel]
 
-    def profile(self, arch: str, head: str = "reid") -> dict:
-        rel = f"profile/{arch}-{head}.json"
+    def complexity(self, arch: str, head: str = "reid") -> dict:
+        rel = f"complexity/{arch}-{head}.json"
         self.read(rel)
         if rel not in self.values:
             self.write(rel, {"params_M": self._fresh(1.5, 30.0), "flops_G": self._fresh(0.1, 5.0),
@@ -103,7 +103,7 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
     table1 = {}
     for label, arch in rows1:
         m = w.metrics(ev("market1501", "scratch", arch))
-        p = w.profile(arch)
+        p = w.complexity(arch)
         table1[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"), "R5": pct(m, "rank5"),
                          "R10": pct(m, "rank10"), "Params (M)": p["params_M"],
                          "FLOPs (G)": p["flops_G"]}
@@ -128,24 +128,24 @@ def expected_tables(params: dict, w: World) -> dict[int, dict[str, dict[str, flo
         for suffix, file in (("", "metrics"), (" + RK", "metrics_rerank")):
             m = w.metrics(ev("market1501", "imagenet", name, file))
             table3[label + suffix] = {"R1": pct(m, "rank1"), "mAP": pct(m, "mAP"),
-                                      "Params (M)": w.profile(name)["params_M"]}
+                                      "Params (M)": w.complexity(name)["params_M"]}
 
     table4 = {}
     w.table = 4
     label4 = {"DARTS_V2": "DARTS", "GDAS_V1": "GDAS", "Baseline": "Baseline"}
     for arch in params["table4"]["archs"]:
         plain = SELECTION.get(arch, arch)  # the selected Baseline: the Table 1 run it names
-        w.profile(arch, "pcb")  # read for the note only
+        w.complexity(arch, "pcb")  # read for the note only
         for label, file, profile in (  # +PCB: the plain network's size, as the paper prints
-                (label4.get(arch, arch), ev("market1501", "scratch", plain), w.profile(arch)),
-                (label4.get(arch, arch) + "+PCB", ev("market1501", "pcb", arch), w.profile(arch))):
+                (label4.get(arch, arch), ev("market1501", "scratch", plain), w.complexity(arch)),
+                (label4.get(arch, arch) + "+PCB", ev("market1501", "pcb", arch), w.complexity(arch))):
             m = w.metrics(file)
             table4[label] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
                              "Params (M)": profile["params_M"], "FLOPs (G)": profile["flops_G"]}
     m = w.metrics(ev("market1501", "scratch", SELECTION["AutoReID"]))
     table4["Auto-ReID"] = {"mAP": pct(m, "mAP"), "R1": pct(m, "rank1"),
-                           "Params (M)": w.profile("AutoReID")["params_M"],
-                           "FLOPs (G)": w.profile("AutoReID")["flops_G"]}
+                           "Params (M)": w.complexity("AutoReID")["params_M"],
+                           "FLOPs (G)": w.complexity("AutoReID")["flops_G"]}
 
     table5, table6 = {}, {}
     for name, label in (("AutoReID", "Auto-ReID"), ("Baseline", "Baseline")):
@@ -345,7 +345,7 @@ def test_a_metrics_file_without_a_column_is_one_clear_error(tmp_path):
     bad.write_text(json.dumps({k: 0.5 for k in METRICS if k != "rank5"}))
     with pytest.raises(UserError) as e:
         table1.write(params, str(tmp_path / "t1"))
-    assert str(e.value) == "table 1: a metrics or profile file lacks 'rank5'"
+    assert str(e.value) == "table 1: a metrics or complexity file lacks 'rank5'"
 
 
 TITLES = {1: "Table 1: Market-1501 without ImageNet pre-training",
@@ -363,7 +363,7 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
     assert md.startswith(f"# {TITLES[number]}\n") and rf"\label{{tab:table{number}}}" in tex
     notes = "\n".join(line for line in md.splitlines() if line.startswith("- "))
     assert f"profile `{params['name']}`" in notes
-    train, prof = params["train"], params["profile"]
+    train, prof = params["train"], params["complexity"]
     facts = {
         1: [f"C={train['C']}, l={train['layers']}, {train['height']}x{train['width']}, "
             f"{train['epochs']} epochs", f"C={prof['C']}, l={prof['layers']}, {prof['height']}x"
@@ -374,8 +374,8 @@ def test_titles_and_the_facts_in_the_notes(tmp_path, number):
         4: ["6 horizontal stripes", "last stride 1", "softmax on each stripe"]
            + [f"{label}+PCB {p['params_M']:.2f} M (head {p['head_params_M']:.2f} M), "
               f"{p['flops_G']:.2f} G" for label, p in (
-               ("DARTS", read_json(folder.parent / "results/profile/DARTS_V2-pcb.json")),
-               ("Baseline", read_json(folder.parent / "results/profile/Baseline-pcb.json")))],
+               ("DARTS", read_json(folder.parent / "results/complexity/DARTS_V2-pcb.json")),
+               ("Baseline", read_json(folder.parent / "results/complexity/Baseline-pcb.json")))],
         5: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`",
             f"selection rule `{params['select']['rule']}`"],
         6: ["Auto-ReID = retrieval_reid-run3, Baseline = baseline-run2", "setting `imagenet`"],

@@ -49,7 +49,7 @@ def test_extract_and_evaluate_contract(market, trained, tmp_path):
     from autoreid.cli import main  # in-process: the same command, without another interpreter
 
     assert main(["extract", "--manifest", str(market["manifest"]), "--checkpoint",
-                 str(trained / "model.pt"), "--feature", "g", "--out", str(tmp_path / "g.h5")]) == 0
+                 str(trained / "model.pt"), "--set", "feature=g", "--out", str(tmp_path / "g.h5")]) == 0
     g = read_features(tmp_path / "g.h5")
     assert sets["query"].features.shape[1] == model.backbone.out_channels  # f: the pooled map
     assert g["query"].features.shape[1] == 16  # g: the embedding
@@ -87,8 +87,8 @@ def test_evaluate_a_model_in_one_process_equals_extract_then_evaluate(market, tr
     assert json.loads((one / "metrics.json").read_text()) != json.loads(
         (one / "metrics_rerank.json").read_text())
     assert yaml.safe_load((one / "config.yaml").read_text())["config"]["arguments"]["rerank"]
-    assert main(["evaluate", "--pixels", "--manifest", str(market["manifest"]), "--height", "16",
-                 "--width", "8", "--out-dir", str(tmp_path / "pixels")]) == 0
+    assert main(["evaluate", "--pixels", "--manifest", str(market["manifest"]), "--set",
+                 "train.height=16", "--set", "train.width=8", "--out-dir", str(tmp_path / "pixels")]) == 0
     assert not (tmp_path / "pixels" / "metrics_rerank.json").exists()
     assert read_features(tmp_path / "pixels" / "features.h5")["query"].features.shape[1] == 3 * 16 * 8
 
@@ -98,14 +98,14 @@ def test_evaluate_refuses_a_model_without_a_folder_or_a_manifest(market, trained
 
     model = trained / "model.pt"
     assert_user_error(run_cli("evaluate", "--checkpoint", model, "--manifest", market["manifest"],
-                              "--out", tmp_path / "m.json"), "give --out-dir")
+                              "--out", tmp_path / "m.json"), "give --manifest and --out-dir")
     assert_user_error(run_cli("evaluate", "--checkpoint", model, "--out-dir", tmp_path / "o"),
-                      "give --manifest")
+                      "give --manifest and --out-dir")
     assert not (tmp_path / "o").exists()
 
 def test_pixels_reference(market, tmp_path):
-    run_cli("extract", "--manifest", market["manifest"], "--pixels", "--height", "16", "--width",
-            "8", "--out", tmp_path / "p.h5", check=True)
+    run_cli("extract", "--manifest", market["manifest"], "--pixels", "--set", "train.height=16",
+            "--set", "train.width=8", "--out", tmp_path / "p.h5", check=True)
     assert read_features(tmp_path / "p.h5")["gallery"].features.shape[1] == 3 * 16 * 8
 
 
@@ -113,7 +113,7 @@ def test_pixels_reference(market, tmp_path):
 def test_train_resumes_after_being_killed(market, tmp_path):
     """SIGKILL `autoreid train` after its first checkpoint; the rerun resumes and ends with the
     same weights as an uninterrupted run."""
-    args = ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--device", "cpu",
+    args = ["train", "--manifest", market["manifest"], "--arch", "DARTS_V2", "--set", "device=cpu",
             "--threads", "1"]
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4",
                         "K=2", "epochs=5", "embedding=16", "dropout=0.1"] for x in ("--set", s)]
@@ -135,7 +135,7 @@ def test_checkpoint_of_other_inputs_is_not_resumed(market, tmp_path):
 
     genotype = tmp_path / "genotype.yaml"
     genotypes.save(genotypes.resolve("DARTS_V2"), genotype)
-    args = ["train", "--manifest", market["manifest"], "--arch", genotype, "--device", "cpu",
+    args = ["train", "--manifest", market["manifest"], "--arch", genotype, "--set", "device=cpu",
             "--threads", "1", "--out-dir", tmp_path / "run"]
     sets = [x for s in ["C=4", "layers=[1,1,1,1]", "height=32", "width=16", "pad=1", "P=4",
                         "K=2", "epochs=3", "embedding=16", "dropout=0.1"] for x in ("--set", s)]

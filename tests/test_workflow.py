@@ -194,10 +194,10 @@ def test_report_shows_the_six_tables_the_figures_and_the_selected_cells(slice_ru
     for caption in ("Table 1 of the paper", "Training curves of Auto-ReID", "Ranked lists of",
                     "selection rule"):
         assert caption in html, caption
-    benchmarks = sorted((slice_run / "results/slice/benchmarks").rglob("*.tsv"))
-    assert {p.relative_to(slice_run / "results/slice/benchmarks").parts[0] for p in benchmarks} == {
+    timings = sorted((slice_run / "results/slice/timings").rglob("*.tsv"))
+    assert {p.relative_to(slice_run / "results/slice/timings").parts[0] for p in timings} == {
         "search", "train", "pretrain", "evaluate"}
-    assert benchmarks[0].read_text().split("\t")[:3] == ["s", "h:m:s", "max_rss"]
+    assert timings[0].read_text().split("\t")[:3] == ["s", "h:m:s", "max_rss"]
 
 
 @pytest.mark.slow

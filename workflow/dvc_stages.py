@@ -2,7 +2,7 @@
 
 Every Snakemake job becomes one DVC stage, named rule-wildcard-wildcard... (a path wildcard's
 folders are wildcards too), with the same command, the same inputs (deps) and the same outputs;
-the params keys a stage reads come from its rule's `params.param_keys`. Where each output is kept
+the params keys a stage reads come from autoreid.keys, as its rule's reruns do. Where each output is kept
 (`cache: false`, in git, or the DVC cache) is decided by autoreid/storage.py, which also writes
 .gitignore's exceptions. Metrics files are declared as `metrics`, per-epoch logs as `plots`.
 Each profile has its own pipeline: params/default.yaml (tiny) the root dvc.yaml, every other
@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import logging
 import os
 import re
 import sys
@@ -28,40 +29,53 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from autoreid.storage import kept_in, with_block  # noqa: E402
 
-SNAKEMAKE = "9.27.1"  # the Snakemake whose DAG API this reads (pinned in pyproject.toml)
 PROFILES = ("default", "paper", "smoke", "study")  # params/<name>.yaml, each with a pipeline of its own
 METRICS = re.compile(r"(^|/)(metrics(_rerank)?|tables/table\d)\.json$")  # declared `metrics`
 PLOTS = {"train": ("epoch", "loss"), "search": ("epoch", "loss_w"), "pretrain": ("epoch", "loss")}
 
 
 def snakemake_jobs(configfile: str | None = None, target: str = "tables") -> list:
-    """All jobs of the DAG for `target` (as if nothing had been run yet)."""
+    """All jobs of the DAG for `target`, as if nothing had been run yet: a dry run through
+    Snakemake's API, each job read from the record Snakemake logs for it (the events its logger
+    plugins receive); the params keys of each come from autoreid.keys, as the rule's do."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.types import (ConfigSettings, DAGSettings, OutputSettings,
                                           ResourceSettings)
+    from snakemake_interface_logger_plugins.common import LogEvent
 
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-        with SnakemakeApi(OutputSettings()) as api:
-            wf_api = api.workflow(
-                resource_settings=ResourceSettings(cores=1),
-                config_settings=ConfigSettings(configfiles=[Path(configfile)] if configfile else []),
-                snakefile=ROOT / "Snakefile", workdir=Path.cwd())
-            wf_api.dag(dag_settings=DAGSettings(targets={target}, forceall=True))
-            workflow = wf_api._workflow
-            workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True,
-                                  nolock=True)
-            workflow._build_dag()
-            produced = {str(f) for j in workflow.dag.jobs for f in j.output}
-            missing = sorted({str(f) for j in workflow.dag.jobs for f in j.input} - produced)
-            if missing or not (target in produced
-                               or any(j.rule.name == target for j in workflow.dag.jobs)):
-                raise SystemExit(f"the Snakemake DAG for {target!r} is incomplete (first input no "
-                                 f"job makes: {missing[:1]}); run `snakemake -n {target}` to see why")
-            jobs = [j for j in workflow.dag.jobs if j.rule.shellcmd]
-            return [{"rule": j.rule.name, "wildcards": dict(j.wildcards_dict),
-                     "cmd": j.shellcmd.strip(), "deps": sorted(map(str, j.input)),
-                     "outs": sorted(map(str, j.output)), "log": [str(x) for x in j.log],
-                     "keys": list(j.params.get("param_keys", []) or [])} for j in jobs]
+    from autoreid.config import load_params
+    from autoreid.keys import rule_keys
+
+    jobs = []
+
+    class Jobs(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if getattr(record, "event", None) == LogEvent.JOB_INFO and record.shellcmd:
+                jobs.append({"rule": record.rule_name, "wildcards": dict(record.wildcards),
+                             "cmd": record.shellcmd.strip(), "deps": sorted(record.input),
+                             "outs": sorted(record.output), "log": list(record.log)})
+
+    handler, root = Jobs(), logging.getLogger()
+    root.addHandler(handler)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            with SnakemakeApi(OutputSettings(dryrun=True, printshellcmds=True)) as api:
+                workflow = api.workflow(
+                    resource_settings=ResourceSettings(cores=1),
+                    config_settings=ConfigSettings(configfiles=[Path(configfile)] if configfile
+                                                   else []),
+                    snakefile=ROOT / "Snakefile", workdir=Path.cwd())
+                workflow.dag(dag_settings=DAGSettings(targets={target}, forceall=True)
+                             ).execute_workflow(executor="dryrun")
+    except Exception as e:  # noqa: BLE001 — Snakemake's own error, in one line
+        raise SystemExit(f"the Snakemake DAG for {target!r} could not be planned ({e}); run "
+                         f"`snakemake -n {target}` to see why") from None
+    finally:
+        root.removeHandler(handler)
+    params = load_params(configfile)
+    for job in jobs:
+        job["keys"] = rule_keys(params, job["rule"], job["wildcards"])
+    return jobs
 
 
 def stage_name(job: dict) -> str:
@@ -146,14 +160,8 @@ def main() -> int:
                     "generated files (default: this checkout)")
     a = ap.parse_args()
     root = Path(a.root).resolve()
-    from importlib.metadata import version
-
     from autoreid.errors import UserError
 
-    if version("snakemake") != SNAKEMAKE:
-        print(f"dvc_stages: error: written against Snakemake {SNAKEMAKE}'s DAG API, found "
-              f"{version('snakemake')} (pip install -c constraints.txt)", file=sys.stderr)
-        return 1
     try:
         if a.write or a.check:
             files = expected(root)

@@ -2,8 +2,6 @@
 crop) with parameters drawn in the main process; normalise whole batches."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from PIL import Image
@@ -25,36 +23,6 @@ def decode(source, height: int, width: int, name: str | None = None) -> np.ndarr
         raise UserError(f"{name}: image not found") from None
     except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise UserError(f"{name}: corrupt or unreadable image ({e})") from None
-
-
-@dataclass(frozen=True)
-class PrepareConfig:
-    bad_images: str  # fail | skip: what a corrupt, truncated or missing image does to `prepare`
-
-
-def verify(records: list, policy: str, log) -> list:
-    """Decode every image once. policy `fail`: the first corrupt, truncated or missing image is a
-    UserError naming it; `skip`: such images are dropped with a warning each and a count."""
-    if policy not in ("fail", "skip"):
-        raise UserError(f"bad_images must be fail or skip, got {policy!r}")
-    good, bad = [], []
-    for i, r in enumerate(records, 1):
-        try:
-            with Image.open(r.path) as im:
-                im.load()
-            good.append(r)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
-            problem = "not found" if isinstance(e, FileNotFoundError) else f"corrupt ({e})"
-            if policy == "fail":
-                raise UserError(f"{r.path}: image {problem} (prepare with bad_images: skip to "
-                                "leave such images out)") from None
-            bad.append(r)
-            log(f"warning: {r.path}: image {problem}; skipped")
-        if i % 10000 == 0:
-            log(f"[verify] {i}/{len(records)} images")
-    if bad:
-        log(f"warning: skipped {len(bad)} of {len(records)} images as corrupt or missing")
-    return good
 
 
 _SCALE = 1.0 / STD

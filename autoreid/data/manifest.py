@@ -1,4 +1,5 @@
-"""The manifest contract (SPEC §5): `manifest.csv` with columns path,pid,camid,split.
+"""The manifest contract, read by every stage after `prepare`: `manifest.csv` with columns
+path,pid,camid,split.
 
 pid and camid as in the official data (camid 0-based); split in {train, query, gallery}; path
 relative to the manifest's folder (or absolute). Training code relabels train pids 0..N-1.

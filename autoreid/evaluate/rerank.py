@@ -25,7 +25,7 @@ from scipy import sparse
 class RerankConfig:
     k1: int  # k-reciprocal neighbours
     k2: int  # neighbours of the local query expansion
-    lam: float  # λ, weight of the original distance
+    original_weight: float  # λ, weight of the original distance
 
 
 def _sq_dist(x: torch.Tensor, sq: torch.Tensor, rows: slice, cols: slice) -> torch.Tensor:
@@ -101,7 +101,8 @@ def _support_sq_dist(x: np.ndarray, support: sparse.csr_matrix) -> np.ndarray:
     return out
 
 
-def k_reciprocal(qf: np.ndarray, gf: np.ndarray, k1: int = 20, k2: int = 6, lam: float = 0.3):
+def k_reciprocal(qf: np.ndarray, gf: np.ndarray, k1: int = 20, k2: int = 6,
+                 original_weight: float = 0.3):
     """Returns (chunk(start, stop) -> final distances of queries start..stop to the gallery)."""
     x = torch.as_tensor(np.concatenate([qf, gf]), dtype=torch.float32)
     n, nq = x.shape[0], len(qf)
@@ -132,6 +133,6 @@ def k_reciprocal(qf: np.ndarray, gf: np.ndarray, k1: int = 20, k2: int = 6, lam:
             mins = np.minimum(sub.data, vals[owner])
             shared = np.bincount(sub.indices, weights=mins, minlength=ng)
             jaccard[r] = 1.0 - shared / (2.0 - shared)
-        return (1 - lam) * torch.from_numpy(jaccard) + lam * d
+        return (1 - original_weight) * torch.from_numpy(jaccard) + original_weight * d
 
     return chunk

@@ -28,7 +28,7 @@ def _listed(values: np.ndarray, kind=float) -> list:
 
 def score(features_path: str | Path, out: str | Path, metric: str, boot: BootstrapConfig,
           rerank=None) -> dict:
-    """Score the features file (k-reciprocal re-ranked with `rerank`'s k1, k2, lam when given),
+    """Score the features file (k-reciprocal re-ranked with `rerank`'s k1, k2, original_weight when given),
     write `out` and its details file; returns the metrics."""
     from autoreid.evaluate.metrics import evaluate
     from autoreid.extract import read_features
@@ -44,7 +44,7 @@ def score(features_path: str | Path, out: str | Path, metric: str, boot: Bootstr
         if metric == "cosine":
             qf = qf / np.linalg.norm(qf, axis=1, keepdims=True).clip(1e-12)
             gf = gf / np.linalg.norm(gf, axis=1, keepdims=True).clip(1e-12)
-        distance = k_reciprocal(qf, gf, rerank.k1, rerank.k2, rerank.lam)
+        distance = k_reciprocal(qf, gf, rerank.k1, rerank.k2, rerank.original_weight)
     m = evaluate(q.features, q.pids, q.camids, g.features, g.pids, g.camids, metric,
                  distance=distance)
     each = m.pop("per_query")
@@ -53,7 +53,8 @@ def score(features_path: str | Path, out: str | Path, metric: str, boot: Bootstr
     metrics["bootstrap"] = settings(boot)
     details = {**m, "features": str(features_path)}
     if rerank is not None:
-        details["rerank"] = {"k1": rerank.k1, "k2": rerank.k2, "lambda": rerank.lam}
+        details["rerank"] = {"k1": rerank.k1, "k2": rerank.k2,
+                             "original_weight": rerank.original_weight}
     details.update({"path": [str(p) for p in q.paths], "pid": q.pids.tolist(),
                     "ap": _listed(each["ap"]), "first_hit": _listed(each["first_hit"], int),
                     "inp": _listed(each["inp"])})

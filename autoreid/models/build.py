@@ -1,7 +1,7 @@
 """One factory for every network: an ArchSpec (plain data, saved in checkpoints) -> ReIDNet."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -30,7 +30,6 @@ class ArchSpec:
     dropout: float = 0.5
     name: str = ""
     head: str = "reid"
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -40,6 +39,7 @@ class ArchSpec:
     @classmethod
     def from_dict(cls, d: dict) -> "ArchSpec":
         d = dict(d)
+        d.pop("extra", None)  # an empty field of checkpoints written before it went
         d["layers"] = tuple(d.get("layers", (2, 2, 2, 2)))
         return cls(**d)
 

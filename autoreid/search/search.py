@@ -11,7 +11,6 @@ command resumes from it, to the same architecture weights as an uninterrupted ru
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +26,9 @@ from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_json
-from autoreid.live import epoch_end
-from autoreid.live import save as save_epochs
+from autoreid.loop import Loop
 from autoreid.models.build import ArchSpec, ReIDNet, build
-from autoreid.runtime import (Progress, StopRequest, config_hash, file_digest, load_resumable,
-                              log, save_checkpoint)
+from autoreid.runtime import Progress, file_digest, log
 from autoreid.search.derive import derive, normalised_entropy, structure
 from autoreid.search.step import search_step
 
@@ -110,14 +107,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
     precision = Precision(amp, device, log)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    records = read_manifest(split_file, splits=("train", "val"))
-    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers)
-    halves = {s: data.subset([i for i, r in enumerate(records) if r.split == s])
-              for s in ("train", "val")}
-    for s, half in halves.items():
-        if len(set(half.labels)) < cfg.P:
-            raise UserError(f"{split_file}: D_{s} has fewer identities than P={cfg.P}")
-
+    data, halves = _halves(split_file, cfg, store, workers)
     spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
                     embedding=cfg.embedding, dropout=cfg.dropout)
     torch.manual_seed(cfg.seed)
@@ -127,71 +117,40 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
     w_opt = optim.SGD(w_params, cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     w_sched = torch.optim.lr_scheduler.CosineAnnealingLR(w_opt, cfg.epochs, eta_min=cfg.lr_min)
     a_opt = optim.Adam(sn.arch_parameters(), cfg.alpha_lr, betas=tuple(cfg.alpha_betas),
-                             weight_decay=cfg.alpha_weight_decay)
+                       weight_decay=cfg.alpha_weight_decay)
     a_sched = torch.optim.lr_scheduler.MultiStepLR(a_opt, list(cfg.alpha_milestones), cfg.alpha_gamma)
 
     config = {**as_dict(cfg), "amp": precision.mode,
               "input_digests": {"split": file_digest(split_file)}}
-    ckpt_path = out / "checkpoint.pt"
-    start, skip, sums, history, rows = 0, 0, None, [], []
-    state = load_resumable(ckpt_path, config)
-    if state is not None:
-        model.load_state_dict(state["model"])
-        w_opt.load_state_dict(state["w_opt"]), a_opt.load_state_dict(state["a_opt"])
-        w_sched.load_state_dict(state["w_sched"]), a_sched.load_state_dict(state["a_sched"])
-        precision.load_state_dict(state.get("scaler", {}))
-        torch.set_rng_state(state["rng"])
-        start, skip, sums = state["epoch"], state.get("step", 0), state.get("sums")
-        history, rows = state["history"], state["rows"]
-        log(f"[search] resuming from {ckpt_path} at epoch {start + 1} step {skip + 1}")
+    loop = Loop("search", out, config, cfg.epochs,
+                {"model": model, "w_opt": w_opt, "a_opt": a_opt, "w_sched": w_sched,
+                 "a_sched": a_sched, "scaler": precision},
+                fresh=lambda: {"loss_w": 0.0, "loss_alpha": 0.0}, kept=("history", "rows"))
+    loop.resume()
     save_config(out, {"split": str(split_file), **config, "devices": describe(device)}, cfg.seed)
-
-    def checkpoint(epoch: int, step: int, sums: dict | None) -> None:
-        """`epoch` epochs and `step` steps of the next one done; `sums`: its losses so far."""
-        save_checkpoint(ckpt_path, {
-            "config_hash": config_hash(config), "epoch": epoch, "step": step, "sums": sums,
-            "model": model.state_dict(), "w_opt": w_opt.state_dict(), "a_opt": a_opt.state_dict(),
-            "w_sched": w_sched.state_dict(), "a_sched": a_sched.state_dict(),
-            "scaler": precision.state_dict(), "rng": torch.get_rng_state(), "history": history,
-            "rows": rows})
 
     samplers = {s: PKSampler(half.labels, cfg.P, cfg.K, torch.Generator())
                 for s, half in halves.items()}
     steps = min(len(samplers["train"]), len(samplers["val"]))
-    progress = Progress("search", cfg.epochs, start, steps)
+    progress = Progress("search", cfg.epochs, loop.start, steps)
+    history, rows = loop.kept["history"], loop.rows
     last = history[-1] if history else alpha_weights(model)  # the previous epoch's genotype
     _, derived = convergence(last, sn.op_names, cfg.nodes, None)
-    started = time.time()
-    with StopRequest("search") as stop:
-        for epoch in range(start, cfg.epochs):
+    with loop:
+        for epoch in loop.epochs_left():
             t0 = time.time()
             model.train()
-            gens = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k)
-                    for k, s in enumerate(("train", "val"))}
-            for s in samplers:
-                samplers[s].generator = gens[s]
-            aug = {s: torch.Generator().manual_seed(cfg.seed * 1000 + epoch * 2 + k + 7919)
-                   for k, s in enumerate(("train", "val"))}
-            first = skip if epoch == start else 0
-            if epoch != start or sums is None:
-                sums = {"loss_w": 0.0, "loss_alpha": 0.0}
-            batches = zip(halves["train"].batches(samplers["train"], aug["train"], first),
-                          halves["val"].batches(samplers["val"], aug["val"], first))
-            for step, (tb, vb) in enumerate(batches, first):
+            first, sums = loop.begin(epoch)
+            for step, (tb, vb) in enumerate(_batches(halves, samplers, cfg.seed, epoch, first), first):
                 tb, vb = _to(tb, device), _to(vb, device)
                 loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
                                              w_sched.get_last_lr()[0], precision)
-                if not (math.isfinite(loss_w) and math.isfinite(loss_a)):
-                    raise UserError(f"search: loss became {loss_w}/{loss_a} at epoch {epoch + 1} "
-                                    f"step {step + 1}; last good checkpoint: "
-                                    f"{ckpt_path if ckpt_path.exists() else 'none'}")
+                loop.check_finite(epoch, step, loss_w, loss_a)
                 sums["loss_w"] += loss_w
                 sums["loss_alpha"] += loss_a
                 progress.step(epoch, step, len(tb[1]) + len(vb[1]), loss_w=loss_w,
                               loss_alpha=loss_a)
-                if stop.requested and step + 1 < steps:
-                    checkpoint(epoch, step + 1, sums)
-                    stop.stop(ckpt_path, f"at epoch {epoch + 1} step {step + 1}")
+                loop.after_step(epoch, step, steps, sums)
             seconds = time.time() - t0
             rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,
                          "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
@@ -202,20 +161,45 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.devic
             history.append({"epoch": epoch + 1, **alpha_weights(model)})
             changes, derived = convergence(history[-1], sn.op_names, cfg.nodes, derived)
             rows[-1].update(changes)
-            checkpoint(epoch + 1, 0, None)
-            epoch_end(out, "search", rows, cfg.epochs, started, start)
-            if stop.requested and epoch + 1 < cfg.epochs:
-                stop.stop(ckpt_path, f"after epoch {epoch + 1}")
+            loop.end_epoch(epoch)
 
-    result = {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
-              "ops": list(sn.op_names), "epochs": cfg.epochs,
-              "alpha_entropy": rows[-1]["alpha_entropy"], "genotype_stable_since": stable_since(rows),
-              **alpha_weights(model),
-              "alpha_normal": sn.alpha_normal.detach().cpu().tolist(),
-              "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
+    result = _result(cfg, model, rows)
     write_json(out / "alpha_history.json", {"ops": list(sn.op_names), "epochs": history})
-    save_epochs(out, rows)
     write_json(out / "alphas.json", result)
-    ckpt_path.unlink(missing_ok=True)  # done: nothing to resume
+    loop.finish()
     return result
 
+
+def _halves(split_file: str, cfg: SearchConfig, store: str | None,
+            workers: int) -> tuple[ImageSet, dict[str, ImageSet]]:
+    """The split's images, and its halves D_train and D_val (each with at least P identities)."""
+    records = read_manifest(split_file, splits=("train", "val"))
+    data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers)
+    halves = {s: data.subset([i for i, r in enumerate(records) if r.split == s])
+              for s in ("train", "val")}
+    for s, half in halves.items():
+        if len(set(half.labels)) < cfg.P:
+            raise UserError(f"{split_file}: D_{s} has fewer identities than P={cfg.P}")
+    return data, halves
+
+
+def _result(cfg: SearchConfig, model: ReIDNet, rows: list[dict]) -> dict:
+    """alphas.json: the architecture weights at the end (raw and softmaxed) and how settled they are."""
+    sn = model.backbone
+    return {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
+            "ops": list(sn.op_names), "epochs": cfg.epochs,
+            "alpha_entropy": rows[-1]["alpha_entropy"], "genotype_stable_since": stable_since(rows),
+            **alpha_weights(model),
+            "alpha_normal": sn.alpha_normal.detach().cpu().tolist(),
+            "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
+
+
+def _batches(halves: dict, samplers: dict, seed: int, epoch: int, first: int):
+    """The epoch's pairs of P x K batches, a D_train one and a D_val one, from step `first` on: each
+    half has its own sampling and augmentation streams, seeded by the seed and the epoch."""
+    for k, s in enumerate(("train", "val")):
+        samplers[s].generator = torch.Generator().manual_seed(seed * 1000 + epoch * 2 + k)
+    aug = {s: torch.Generator().manual_seed(seed * 1000 + epoch * 2 + k + 7919)
+           for k, s in enumerate(("train", "val"))}
+    return zip(halves["train"].batches(samplers["train"], aug["train"], first),
+               halves["val"].batches(samplers["val"], aug["val"], first))

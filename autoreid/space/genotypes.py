@@ -30,9 +30,6 @@ class Genotype:
     def nodes(self) -> int:
         return len(self.normal) // 2
 
-    def ops(self) -> set[str]:
-        return {op for op, _, _ in self.normal + self.reduce}
-
     def to_dict(self) -> dict:
         def cell(edges):
             return [[op, i] if w is None else [op, i, w] for op, i, w in edges]

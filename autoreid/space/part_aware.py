@@ -38,7 +38,7 @@ def stripe_matrices(height: int, parts: int) -> tuple[torch.Tensor, torch.Tensor
     Stripe i covers rows [floor(i*H/M), max(floor(i*H/M)+1, floor((i+1)*H/M))): a partition into
     stripes whose heights differ by at most one when H >= M; overlapping one-row stripes when H < M.
     """
-    cover = torch.zeros(parts, height, device="cpu")  # cached: never on the meta device of `profile`
+    cover = torch.zeros(parts, height, device="cpu")  # cached: never on the meta device of `complexity`
     for i in range(parts):
         start = (i * height) // parts
         end = max(start + 1, ((i + 1) * height) // parts)
@@ -49,7 +49,7 @@ def stripe_matrices(height: int, parts: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 def _full_precision(device: torch.device):
-    """No autocast inside (the meta device of `profile` has none to turn off)."""
+    """No autocast inside (the meta device of `complexity` has none to turn off)."""
     if device.type in ("cpu", "cuda"):
         return torch.autocast(device.type, enabled=False)
     return contextlib.nullcontext()

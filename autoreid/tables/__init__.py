@@ -29,18 +29,32 @@ def write(params: dict, name: str | int, stem: str) -> list[str]:
     return _table(name)[1](params, stem)
 
 
+def build(params: dict, names, out_dir: str) -> list[str]:
+    """Tables' one entry: each table of `names` -> `out_dir`/<table>.md, .tex, .csv and .json (the
+    paper's Tables 1-6: table<n>; the claims table: claims); returns what each wrote."""
+    from pathlib import Path
+
+    from autoreid.experiments import Paths
+
+    lines = []
+    for name in names:
+        stem = Path(Paths(params["results"]).table(name, "md")).stem
+        lines += write(params, name, str(Path(out_dir) / stem))
+    return lines
+
+
 def keys(name: str | int) -> list[str]:
     """The params keys a table reads besides the results (its job's DVC params)."""
     own = ["table1", "table3", "table4", "select.rule"] if str(name) == "claims" else [f"table{name}"]
     return own + ["bootstrap", "seeds"]
 
 
-def profiles(params: dict) -> dict[str, list[str]]:
-    """The architectures (file names) whose size the tables print, per head: {"reid": [...],
-    "pcb": [...]}, from the profile files among every table's inputs (the `profile` jobs)."""
+def complexities(params: dict) -> dict[str, list[str]]:
+    """The architectures (file names) whose complexity the tables print, per head: {"reid": [...],
+    "pcb": [...]}, from the complexity files among every table's inputs (the `complexity` jobs)."""
     from autoreid.experiments import Paths
 
-    folder = Paths(params["results"]).profile("x", "y").rsplit("/", 1)[0] + "/"
+    folder = Paths(params["results"]).complexity("x", "y").rsplit("/", 1)[0] + "/"
     out: dict[str, list[str]] = {}
     for path in sorted({f for n in NAMES for f in inputs(params, n)}):
         if path.startswith(folder) and path.endswith(".json"):

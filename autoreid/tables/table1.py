@@ -20,7 +20,7 @@ def inputs(params: dict) -> list[str]:
     paths, setting = Paths(params["results"]), params["table1"]["setting"]
     table = table1_rows(params)
     return ([f for r in table for f in rows.files(params, BENCHMARK, setting, r.arch)]
-            + [paths.profile(r.arch) for r in table]
+            + [paths.complexity(r.arch) for r in table]
             + [f"{paths.pixels(BENCHMARK)}/metrics{ext}" for ext in (".json", ".details.json")])
 
 
@@ -29,7 +29,7 @@ def build(params: dict) -> pd.DataFrame:
     setting = params["table1"]["setting"]
     records = []
     for row in table1_rows(params):
-        p = read_json(paths.profile(row.arch))
+        p = read_json(paths.complexity(row.arch))
         ref = paper.TABLE1.get(row.paper, (None,) * 6)
         records.append({
             "Architecture": row.label, **rows.row(params, BENCHMARK, setting, row.arch, COLUMNS),
@@ -49,8 +49,8 @@ def write(params: dict, out_stem: str) -> list[str]:
     try:
         df = build(params)
     except KeyError as e:
-        raise UserError(f"table 1: a metrics or profile file lacks {e}") from None
-    prof = params["profile"]
+        raise UserError(f"table 1: a metrics or complexity file lacks {e}") from None
+    prof = params["complexity"]
     train = params["train"]
     # pragma: no mutate start (prose under the table: its facts are tested, its words are not)
     notes = [

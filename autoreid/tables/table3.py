@@ -17,7 +17,7 @@ def inputs(params: dict) -> list[str]:
     paths, setting = Paths(params["results"]), params["table3"]["setting"]
     return [f for a in SELECTED for name in ("metrics", "metrics_rerank")
             for f in rows.files(params, SEARCH_BENCHMARK, setting, a, name)] + [
-        paths.profile(a) for a in SELECTED] + [paths.selection()]
+        paths.complexity(a) for a in SELECTED] + [paths.selection()]
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -33,7 +33,7 @@ def build(params: dict) -> pd.DataFrame:
             label = LABELS[arch] + (" + RK" if rk else "")
             _, size, r1, mAP = paper.TABLE3[label]
             records.append({"Method": label, "Backbone": "searched",
-                            "Params (M)": read_json(paths.profile(arch))["params_M"],
+                            "Params (M)": read_json(paths.complexity(arch))["params_M"],
                             **rows.row(params, SEARCH_BENCHMARK, setting, arch, COLUMNS,
                                        "metrics_rerank" if rk else "metrics"),
                             "paper Params": size, "paper R1": r1, "paper mAP": mAP})

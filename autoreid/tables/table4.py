@@ -32,8 +32,8 @@ def inputs(params: dict) -> list[str]:
     plain = dict.fromkeys([a for a in t["archs"] if a not in SELECTED] + chosen)  # once each, in order
     return ([f for a in t["archs"] for f in rows.files(params, SEARCH_BENCHMARK, t["setting"], a)]
             + [f for a in plain for f in rows.files(params, SEARCH_BENCHMARK, scratch, a)]
-            + [paths.profile(a, "pcb") for a in t["archs"]]
-            + [paths.profile(a) for a in t["archs"]] + [paths.profile("AutoReID"), paths.selection()])
+            + [paths.complexity(a, "pcb") for a in t["archs"]]
+            + [paths.complexity(a) for a in t["archs"]] + [paths.complexity("AutoReID"), paths.selection()])
 
 
 def build(params: dict) -> pd.DataFrame:
@@ -47,8 +47,8 @@ def build(params: dict) -> pd.DataFrame:
         entries.append((f"{LABELS.get(arch, arch)}+PCB", arch, t["setting"], arch))
     entries.append(("Auto-ReID", chosen_arch(params, selection, "AutoReID"), scratch, "AutoReID"))
     records = []
-    for label, trained, setting, profiled in entries:
-        p = read_json(paths.profile(profiled))  # +PCB: the plain network's size, as the paper prints
+    for label, trained, setting, counted in entries:
+        p = read_json(paths.complexity(counted))  # +PCB: the plain network's size, as the paper prints
         ref = paper.TABLE4.get(label, (None,) * 4)
         records.append({"Architecture": label,
                         **rows.row(params, SEARCH_BENCHMARK, setting, trained, COLUMNS),
@@ -62,7 +62,7 @@ def pcb_sizes(params: dict) -> list[tuple[str, float, float, float]]:
     """(arch, PCB head params M, PCB network params M, its multiply-adds G) per +PCB row."""
     paths = Paths(params["results"])
     return [(arch, p["head_params_M"], p["params_M"], p["flops_G"])
-            for arch in params["table4"]["archs"] for p in [read_json(paths.profile(arch, "pcb"))]]
+            for arch in params["table4"]["archs"] for p in [read_json(paths.complexity(arch, "pcb"))]]
 
 
 def write(params: dict, out_stem: str) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from autoreid.experiments import LABELS, SELECTED, Paths
-from autoreid.io import read_json, read_yaml
+from autoreid.io import read_yaml
 from autoreid.select import note
 from autoreid.tables import paper, rows
 from autoreid.tables.render import interval_note, write_table

@@ -8,6 +8,7 @@ from autoreid.errors import UserError
 from autoreid.data.benchmarks import BENCHMARKS
 from autoreid.experiments import (RANDOM, SEARCH_BENCHMARK, SELECTED, Paths, parse_searched,
                                   searched_rows, setting_config, table1_rows)
+from autoreid.keys import rule_keys, values as key_values
 from autoreid import tables
 
 
@@ -35,7 +36,7 @@ R = config["results"]
 THREADS = max(1, config["threads"])
 DEVICE = config["device"]
 STORE = config["store"]["format"]
-RUNTIME = f"--device {DEVICE} --amp {config['amp']} --threads {{threads}}"
+RUNTIME = "--threads {threads}"  # every other value of a job comes from the params file
 PRETRAIN_PROCESSES = config["pretrain_processes"]
 
 
@@ -72,16 +73,10 @@ wildcard_constraints:
     seed="[0-9]+",
 
 
-def values(keys):
-    """The params values behind dotted keys: a rule's `params.values` (Snakemake reruns a job when
-    they change), its `params.param_keys` become the stage's `params:` in the generated dvc.yaml."""
-    out = {}
-    for key in keys:
-        value = config
-        for part in key.split("."):
-            value = value[part]
-        out[key] = value
-    return out
+def rerun_on(rule):
+    """A rule's `params.values`: the values of the params keys its job reads (autoreid.keys, which
+    also gives the DVC stage its `params`); Snakemake reruns the job when they change."""
+    return {"values": lambda w: key_values(config, rule_keys(config, rule, dict(w.items())))}
 
 
 def size(rule):
@@ -93,9 +88,10 @@ def log_path(stage, *parts):
     return os.path.join(R, "logs", stage, *parts) + ".log"
 
 
-def benchmark_path(stage, *parts):
-    """Snakemake's record of a job's time and memory (docs/slurm.md: sizing `resources`)."""
-    return os.path.join(R, "benchmarks", stage, *parts) + ".tsv"
+def timing_path(stage, *parts):
+    """Snakemake's record of a job's time and memory (its `benchmark:` directive; docs/slurm.md:
+    sizing `resources`), under results/<profile>/timings/."""
+    return os.path.join(R, "timings", stage, *parts) + ".tsv"
 
 
 TABLE1_ROWS = table1_rows(config)

@@ -11,15 +11,14 @@ def store_input(w):
 
 
 def store_arg(w, input):
-    return f"--store {input.store} --workers {config['workers']}" if "store" in input.keys() else ""
+    return f"--store {input.store}" if "store" in input.keys() else ""
 
 
 rule synth:
     output:
         directory(P.raw("{dataset}")),
     params:
-        param_keys=lambda w: [f"synth.{w.dataset}"],
-        values=lambda w: values([f"synth.{w.dataset}"]),
+        **rerun_on("synth"),
     resources:
         **size("synth"),
     log:
@@ -39,18 +38,14 @@ rule prepare:
     params:
         raw=lambda w: config["datasets"][BENCHMARKS[w.benchmark]]["raw"],
         out=lambda w, output: os.path.dirname(output[0]),
-        extra=lambda w: "--train-only" if w.benchmark == "msmt17" and config["datasets"]["msmt17"]["train_only"] else "",
-        bad_images=config["prepare"]["bad_images"],
-        param_keys=["prepare"],
-        values=values(["prepare"]),
+        **rerun_on("prepare"),
     resources:
         **size("prepare"),
     log:
         log_path("prepare", "{benchmark}"),
     shell:
         "autoreid data prepare --benchmark {wildcards.benchmark} --raw {params.raw} "
-        "--out-dir {params.out} {params.extra} --bad-images {params.bad_images} --params {PARAMS} "
-        "> {log} 2>&1"
+        "--out-dir {params.out} --params {PARAMS} > {log} 2>&1"
 
 
 rule prepare_cuhk03:
@@ -64,16 +59,14 @@ rule prepare_cuhk03:
     params:
         raw=config["datasets"]["cuhk03"]["raw"],
         out=lambda w, output: os.path.dirname(output.manifest),
-        bad_images=config["prepare"]["bad_images"],
-        param_keys=["prepare"],
-        values=values(["prepare"]),
+        **rerun_on("prepare_cuhk03"),
     resources:
         **size("prepare_cuhk03"),
     log:
         log_path("prepare", "cuhk03-{kind}"),
     shell:
         "autoreid data prepare --benchmark cuhk03-{wildcards.kind} --raw {params.raw} "
-        "--out-dir {params.out} --bad-images {params.bad_images} --params {PARAMS} > {log} 2>&1"
+        "--out-dir {params.out} --params {PARAMS} > {log} 2>&1"
 
 
 rule pack:
@@ -82,15 +75,13 @@ rule pack:
     output:
         P.store("{benchmark}"),
     params:
-        size=f"--height {config['train']['height']} --width {config['train']['width']}",
+        **rerun_on("pack"),
     resources:
         **size("pack"),
     log:
         log_path("pack", "{benchmark}"),
     shell:
-        "autoreid data pack --manifest {input} --out {output} --format {STORE} {params.size} "
-        "--params {PARAMS} "
-        "> {log} 2>&1"
+        "autoreid data pack --manifest {input} --out {output} --params {PARAMS} > {log} 2>&1"
 
 
 rule split:
@@ -99,8 +90,7 @@ rule split:
     output:
         P.split("{benchmark}"),
     params:
-        param_keys=["split"],
-        values=values(["split"]),
+        **rerun_on("split"),
     resources:
         **size("split"),
     log:

@@ -14,8 +14,7 @@ rule search:
     params:
         out=lambda w, output: os.path.dirname(output.alphas),
         store=store_arg,
-        param_keys=lambda w: ["amp", "search", f"search_variants.{w.variant}"],
-        values=lambda w: values(["amp", "search", f"search_variants.{w.variant}"]),
+        **rerun_on("search"),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -23,7 +22,7 @@ rule search:
     log:
         log_path("search", "{benchmark}", "{variant}", "run{run}"),
     benchmark:
-        benchmark_path("search", "{benchmark}", "{variant}", "run{run}")
+        timing_path("search", "{benchmark}", "{variant}", "run{run}")
     shell:
         PLACE + "autoreid search --split {input.split} --out-dir {params.out} --params {PARAMS} "
         "--variant {wildcards.variant} --run {wildcards.run} {params.store} " + RUNTIME +
@@ -54,8 +53,7 @@ rule random:
     wildcard_constraints:
         space="standard|reid",
     params:
-        param_keys=["search.seed", "search.nodes"],
-        values=values(["search.seed", "search.nodes"]),
+        **rerun_on("random"),
     resources:
         **size("random"),
     log:

@@ -1,17 +1,6 @@
 # Selection of "Auto-ReID" and "Baseline" from the Table 1 searches (or the released cells).
 
 
-def select_keys():
-    """The keys `autoreid select` reads: its rule and, unless it takes the released cells, the
-    Table 1 runs it chooses from and each variant's search space."""
-    if config["select"]["rule"] == "published":
-        return ["select.rule"]
-    variants = config["table1"]["variants"]
-    return ["select.rule", "table1.setting", "table1.runs", "table1.variants", "search.space",
-            "seeds.count"] + [
-        f"search_variants.{v}.space" for v in variants if "space" in config["search_variants"][v]]
-
-
 rule select:
     input:  # rule `published` reads nothing: the released cells need no search
         [] if config["select"]["rule"] == "published" else
@@ -23,11 +12,11 @@ rule select:
                 category="Selected cells", labels={"cells": name}) for name in SELECTED],
         selection=P.selection(),
     params:
-        param_keys=select_keys(),
-        values=values(select_keys()),
+        out=lambda w, output: os.path.dirname(output.selection),
+        **rerun_on("select"),
     resources:
         **size("select"),
     log:
         log_path("select", "select"),
     shell:
-        "autoreid select --params {PARAMS} > {log} 2>&1"
+        "autoreid select --params {PARAMS} --out-dir {params.out} > {log} 2>&1"

@@ -12,14 +12,15 @@ rule table:
         report(P.table("{number}", "csv"), caption="../report/table.rst", category="Tables",
                labels={"table": "Table {number}"}),
     params:
-        param_keys=lambda w: tables.keys(w.number),
-        values=lambda w: values(tables.keys(w.number)),
+        out=lambda w, output: os.path.dirname(output[0]),
+        **rerun_on("table"),
     resources:
         **size("table"),
     log:
         log_path("tables", "table{number}"),
     shell:
-        "autoreid tables --params {PARAMS} --table {wildcards.number} > {log} 2>&1"
+        "autoreid tables --params {PARAMS} --table {wildcards.number} --out-dir {params.out} "
+        "> {log} 2>&1"
 
 
 rule claims:  # each of the paper's claims: its effect here, 95% interval and verdict
@@ -30,14 +31,14 @@ rule claims:  # each of the paper's claims: its effect here, 95% interval and ve
         report(P.table("claims", "csv"), caption="../report/claims.rst", category="Tables",
                labels={"table": "Claims"}),
     params:
-        param_keys=tables.keys("claims"),
-        values=values(tables.keys("claims")),
+        out=lambda w, output: os.path.dirname(output[0]),
+        **rerun_on("claims"),
     resources:
         **size("claims"),
     log:
         log_path("tables", "claims"),
     shell:
-        "autoreid tables --params {PARAMS} --table claims > {log} 2>&1"
+        "autoreid tables --params {PARAMS} --table claims --out-dir {params.out} > {log} 2>&1"
 
 
 rule figures_curves:
@@ -63,8 +64,7 @@ rule figures_ranked:
         report(P.figure("ranked.png"), caption="../report/ranked.rst", category="Figures",
                labels={"figure": "ranked lists"}),
     params:
-        param_keys=["figures"],
-        values=values(["figures"]),
+        **rerun_on("figures_ranked"),
     resources:
         **size("figures_ranked"),
     log:

@@ -1,5 +1,5 @@
-# Train each network, evaluate it (its query/gallery features and their scores); profile the
-# architectures.
+# Train each network, evaluate it (its query/gallery features and their scores); count the
+# architectures' parameters and multiply-adds (complexity).
 
 
 def genotype_of(arch):
@@ -24,14 +24,6 @@ def init_input(w):
     return {}
 
 
-def pretrain_keys(w):
-    """What pretrain reads besides its own section: the network's width and depth (train's C and
-    layers, or the setting's)."""
-    setting = config["train_settings"][w.setting]
-    return ["amp", "pretrain", "train.C", "train.layers"] + [
-        f"train_settings.{w.setting}.{k}" for k in ("C", "layers") if k in setting]
-
-
 def imagenet_input(w):
     return P.raw("imagenet") if config["datasets"]["imagenet"]["synthetic"] else []
 
@@ -48,8 +40,7 @@ rule pretrain:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.weights),
         data=config["datasets"]["imagenet"]["raw"],
-        param_keys=pretrain_keys,
-        values=lambda w: values(pretrain_keys(w)),
+        **rerun_on("pretrain"),
     threads: THREADS
     resources:
         gpu=GPU * PRETRAIN_PROCESSES,
@@ -57,9 +48,9 @@ rule pretrain:
     log:
         log_path("pretrain", "{setting}", "{arch}"),
     benchmark:
-        benchmark_path("pretrain", "{setting}", "{arch}")
+        timing_path("pretrain", "{setting}", "{arch}")
     shell:
-        PRETRAIN + " --data {params.data} --arch {params.arch} --name {wildcards.arch} "
+        PRETRAIN + " --raw {params.data} --arch {params.arch} --name {wildcards.arch} "
         "--setting {wildcards.setting} --params {PARAMS} --out-dir {params.out} " + RUNTIME +
         " > {log} 2>&1"
 
@@ -79,9 +70,8 @@ rule train:
         arch=arch_arg,
         out=lambda w, output: os.path.dirname(output.model),
         store=store_arg,
-        init=lambda w, input: f"--init {input.init}" if "init" in input.keys() else "",
-        param_keys=lambda w: ["amp", "train", f"train_settings.{w.setting}", "evaluate.feature"],
-        values=lambda w: values(["amp", "train", f"train_settings.{w.setting}", "evaluate.feature"]),
+        init=lambda w, input: f"--weights {input.init}" if "init" in input.keys() else "",
+        **rerun_on("train"),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -89,7 +79,7 @@ rule train:
     log:
         log_path("train", "{benchmark}", "{setting}", "{arch}", "seed{seed}"),
     benchmark:
-        benchmark_path("train", "{benchmark}", "{setting}", "{arch}", "seed{seed}")
+        timing_path("train", "{benchmark}", "{setting}", "{arch}", "seed{seed}")
     shell:
         PLACE + "autoreid train --manifest {input.manifest} --arch {params.arch} --name {wildcards.arch} "
         "--out-dir {params.out} --params {PARAMS} --setting {wildcards.setting} "
@@ -129,8 +119,7 @@ rule evaluate:
         out=lambda w, output: os.path.dirname(output.metrics),
         store=store_arg,
         rerank="",
-        param_keys=["amp", "evaluate", "bootstrap"],
-        values=values(["amp", "evaluate", "bootstrap"]),
+        **rerun_on("evaluate"),
     threads: THREADS
     resources:
         gpu=GPU,
@@ -138,7 +127,7 @@ rule evaluate:
     log:
         log_path("evaluate", "{path}"),
     benchmark:
-        benchmark_path("evaluate", "{path}")
+        timing_path("evaluate", "{path}")
     shell:
         EVALUATE + "{params.rerank} > {log} 2>&1"
 
@@ -152,8 +141,7 @@ use rule evaluate as evaluate_rerank with:
         path="|".join(RERANKED) or "(?!)",
     params:
         rerank=" --rerank",
-        param_keys=["amp", "evaluate", "bootstrap", "rerank"],
-        values=values(["amp", "evaluate", "bootstrap", "rerank"]),
+        **rerun_on("evaluate_rerank"),
     resources:
         gpu=GPU,
         **size("evaluate_rerank"),
@@ -172,34 +160,32 @@ rule evaluate_pixels:
         details=P.pixels("{benchmark}") + "/metrics.details.json",
     params:
         out=lambda w, output: os.path.dirname(output.metrics),
-        size=f"--height {config['train']['height']} --width {config['train']['width']}",
         store=store_arg,
-        param_keys=["train.height", "train.width", "evaluate.metric", "bootstrap"],
-        values=values(["train.height", "train.width", "evaluate.metric", "bootstrap"]),
+        **rerun_on("evaluate_pixels"),
     resources:
         **size("evaluate_pixels"),
     log:
         log_path("evaluate", "{benchmark}", "pixels"),
     benchmark:
-        benchmark_path("evaluate", "{benchmark}", "pixels")
+        timing_path("evaluate", "{benchmark}", "pixels")
     shell:
-        "autoreid evaluate --pixels --manifest {input.manifest} {params.size} {params.store} "
+        "autoreid evaluate --pixels --manifest {input.manifest} {params.store} "
         "--params {PARAMS} --out-dir {params.out} > {log} 2>&1"
 
 
-def profile_command(head, names):
-    """One `autoreid profile` for every architecture of `head`: genotype files for searched and
+def complexity_command(head, names):
+    """One `autoreid complexity` for every architecture of `head`: genotype files for searched and
     selected cells, names for published ones."""
     archs = [genotype_of(a).get("genotype", a) for a in names]
-    return (f"autoreid profile --arch {' '.join(archs)} --name {' '.join(names)} --head {head} "
-            f"--params {PARAMS} --out-dir {R}/profile")
+    return (f"autoreid complexity --arch {' '.join(archs)} --name {' '.join(names)} --head {head} "
+            f"--params {PARAMS} --out-dir {R}/complexity")
 
 
 # The sizes the tables print, in two jobs: the searched runs' (after their searches) and the rest
 # (ResNets, published and selected cells: Tables 3-6 on the released cells need no search).
-for job, searched in (("profile", False), ("profile_searched", True)):
+for job, searched in (("complexity", False), ("complexity_searched", True)):
     group = {head: [a for a in names if bool(parse_searched(a)) == searched]
-             for head, names in tables.profiles(config).items()}
+             for head, names in tables.complexities(config).items()}
     group = {head: names for head, names in group.items() if names}
     if not group:
         continue
@@ -210,14 +196,13 @@ for job, searched in (("profile", False), ("profile_searched", True)):
         input:
             [f for names in group.values() for a in names for f in genotype_of(a).values()],
         output:
-            [P.profile(a, head) for head, names in group.items() for a in names],
+            [P.complexity(a, head) for head, names in group.items() for a in names],
         params:
-            command=" && ".join(profile_command(h, n) for h, n in group.items()),
-            param_keys=["profile"],
-            values=values(["profile"]),
+            command=" && ".join(complexity_command(h, n) for h, n in group.items()),
+            **rerun_on(job),
         resources:
-            **size("profile"),
+            **size("complexity"),
         log:
-            log_path("profile", job),
+            log_path("complexity", job),
         shell:  # Snakemake reads a shell string when the job runs: this loop's values go by params
             "({params.command}) > {log} 2>&1"

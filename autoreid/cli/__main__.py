@@ -1,0 +1,5 @@
+import sys
+
+from autoreid.cli import main
+
+sys.exit(main())
