@@ -5,7 +5,7 @@ last epoch's, which `dvc exp show` lists), and the console gets one timestamped 
 
 `live/` is written here, in DVCLive's documented layout, byte for byte what dvclive.Live (with
 resume=False, save_dvc_exp=False, dvcyaml=None) writes when each epoch's numbers are logged at step
-`epoch` and its summary made (tests/test_live.py compares the two): `plots/metrics/<name>.tsv`,
+`epoch` and its summary made (tests/train/test_live.py compares the two): `plots/metrics/<name>.tsv`,
 a `step` column and the metric's, one line an epoch that has the metric; `metrics.json`, the
 latest value of each metric and the last `step`. DVCLive itself would open the DVC repository
 (and `dvc init` a git checkout that has none); the pipeline declares `live/` as outputs, so the job

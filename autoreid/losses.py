@@ -38,13 +38,13 @@ def _fp32(x: torch.Tensor) -> torch.Tensor:
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
-def objective_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, objective: str,
+def objective_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, loss: str,
                    lam: float = 0.5, margin: float = 0.3, feature: str = "f") -> torch.Tensor:
     """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`.
     Computed in fp32 (at least) whatever precision the network ran in."""
     ls = softmax_loss(_fp32(out["logits"]), labels)
-    if objective == "softmax":
+    if loss == "softmax":
         return ls
-    if objective == "retrieval":
+    if loss == "retrieval":
         return lam * ls + (1 - lam) * batch_hard_triplet(_fp32(out[feature]), labels, margin)
-    raise ValueError(f"unknown objective {objective!r}")
+    raise ValueError(f"unknown loss {loss!r}")

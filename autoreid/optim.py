@@ -8,7 +8,7 @@ the start-up of every search, training and pre-training job, and nothing in auto
 So our two subclasses run the functions those wrappers wrap (`inspect.unwrap`, through the
 `__wrapped__` that functools.wraps leaves): the step is torch's own update under `no_grad` (what the
 wrapper does for an optimizer that is not `differentiable`), and the four methods are torch's,
-unwrapped. torch itself is left as it is. The arithmetic is torch's, unchanged (tests/test_optim.py
+unwrapped. torch itself is left as it is. The arithmetic is torch's, unchanged (tests/train/test_optim.py
 compares the two step by step).
 """
 from __future__ import annotations

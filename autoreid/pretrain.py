@@ -30,7 +30,7 @@ from autoreid.errors import UserError
 from autoreid.io import atomic_path, save_config
 from autoreid.loop import Loop, Ranks
 from autoreid.models.build import arch_spec, build_backbone
-from autoreid.runtime import Progress, log
+from autoreid.runtime import Placement, Progress, log
 
 
 @dataclass(frozen=True)
@@ -79,8 +79,10 @@ def _distributed(device: torch.device) -> tuple[int, int]:
 
 
 def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: PretrainConfig,
-             device: torch.device, name: str | None = None, workers: int = 0,
-             amp: str = "off") -> Path:
+             where: Placement, name: str | None = None) -> Path:
+    """Pre-training's one entry: `arch`'s backbone (width C, stage depths `layers`) as an
+    ImageNet classifier on `data_dir` -> `out_dir`/weights.pt; one rank of several under torchrun."""
+    device, workers, amp = where.device, where.workers, where.amp
     records, classes = load_imagefolder(data_dir)
     spec = arch_spec(arch, len(classes), C, layers, name=name)
     rank, world = _distributed(device)  # `setup` put each rank on GPU LOCAL_RANK

@@ -23,6 +23,21 @@ class RuntimeConfig:
     workers: int  # DataLoader worker processes
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a stage runs once set up: its device, its DataLoader worker processes, the mixed
+    precision of the network's passes, and the image store it reads (None: decode the files)."""
+    device: torch.device
+    workers: int
+    amp: str
+    store: str | None
+
+    @classmethod
+    def cpu(cls, amp: str = "off") -> "Placement":
+        """The CPU, in the main process, decoding the files."""
+        return cls(torch.device("cpu"), 0, amp, None)
+
+
 def setup(device: str = "auto", threads: int | None = None, seed: int | None = None) -> torch.device:
     """The run's device: the CPU, or the first GPU this process sees (`autoreid place` and SLURM
     make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. cuDNN autotunes its

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
+from helpers import ROOT, run_cli
 
 
 def killed_at(args, delay: float) -> int:

@@ -107,17 +107,18 @@ def test_overrides_meet_the_schema_and_land_in_the_named_entry():
     with pytest.raises(UserError, match=r"train_settings.pcb.lr: -1 is less than"):
         resolve("train", PARAMS[0], "pcb", {"lr": -1})
     cfg = resolve("search", PARAMS[0], "baseline", ["lam=0.25", "C=4"])  # over the variant too
-    assert (cfg.space, cfg.objective, cfg.lam, cfg.C) == ("standard", "softmax", 0.25, 4)
+    assert (cfg.space, cfg.loss, cfg.lam, cfg.C) == ("standard", "softmax", 0.25, 4)
     assert resolve("rerank", PARAMS[0], None, {"k1": 7}).k1 == 7
 
 
 BAD = [  # (where, key, value or None to delete it, what the one line names)
     ("search_variants.baseline", "lam", 1.7, "search_variants.baseline.lam: 1.7 is greater than"),
     ("search_variants.baseline", "bogus", 1, "search_variants.baseline: Unevaluated properties"),
-    ("search_variants.baseline", "objective", "hinge", "search_variants.baseline.objective"),
+    ("search_variants.baseline", "loss", "hinge", "search_variants.baseline.loss"),
     ("train_settings.pcb", "lr", -1, "train_settings.pcb.lr: -1 is less than"),
     ("train_settings.imagenet", "P", "many", "train_settings.imagenet.P: 'many' is not of type"),
     ("train", "epochs", None, "train: 'epochs' is a required property"),
+    ("train", "loss", "hinge", "train.loss: 'hinge' is not one of"),
     ("search", "alpha_lr", None, "search: 'alpha_lr' is a required property"),
     ("pretrain", "lr_decay", None, "pretrain: 'lr_decay' is a required property"),
     ("pretrain", "scale", [0.5], "pretrain.scale: [0.5] is too short"),
@@ -158,7 +159,7 @@ def test_bad_params_are_refused_naming_the_key(where, key, value, message):
 
 
 def test_snakemake_plan_refuses_a_bad_variant(tmp_path):
-    from test_workflow import snakemake
+    from helpers import snakemake
 
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(_broken("search_variants.baseline", "lam", 1.7)))
     proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path, timeout=300)

@@ -1,7 +1,7 @@
 """The README stays short, and every relative link in it and in docs/ points at a file."""
 import re
 
-from conftest import ROOT
+from helpers import ROOT
 
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 

@@ -4,7 +4,7 @@ when there is one, else to a.b; a package's own __init__ being run first is not 
 import ast
 from pathlib import Path
 
-from conftest import ROOT
+from helpers import ROOT
 
 PACKAGE = ROOT / "autoreid"
 

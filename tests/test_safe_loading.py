@@ -2,7 +2,7 @@
 loader of autoreid refuses it without running it; a YAML file with Python tags is refused too."""
 import torch
 
-from conftest import assert_user_error, run_cli
+from helpers import assert_user_error, run_cli
 
 
 class Payload:

@@ -14,7 +14,7 @@ def job(a):
 
     net = config(a, "train")
     return Evaluation(config(a, "evaluate"), config(a, "bootstrap"), config(a, "rerank"),
-                      config(a, "runtime"), (net.height, net.width))
+                      (net.height, net.width))
 
 
 def _line(m: dict, out) -> str:
@@ -29,8 +29,7 @@ def extract(a) -> None:
 
     if not (a.checkpoint or a.pixels):
         raise UserError("give --checkpoint MODEL.pt (or --pixels)")
-    _, device = setup(a)
-    n = embed_manifest(a.manifest, a.out, job(a), device, a.checkpoint, a.store)
+    n = embed_manifest(a.manifest, a.out, job(a), setup(a), None if a.pixels else a.checkpoint)
     print(f"features ({n['query']} query, {n['gallery']} gallery) -> {a.out}")
     record(a, beside(a.out))
 
@@ -49,9 +48,8 @@ def evaluate(a) -> None:
     if not (a.out_dir and a.manifest):
         raise UserError("--checkpoint and --pixels embed a manifest's query and gallery into a "
                         "folder: give --manifest and --out-dir")
-    _, device = setup(a)
     checkpoint = None if a.pixels else a.checkpoint
-    for out, m in run(a.out_dir, job(a), device, a.manifest, checkpoint, a.store, a.rerank).items():
+    for out, m in run(a.out_dir, job(a), setup(a), a.manifest, checkpoint, a.rerank).items():
         print(_line(m, out))
     record(a, Path(a.out_dir) / "config.yaml")
 

@@ -63,11 +63,13 @@ def config(a: argparse.Namespace, stage: str, name: str | None = None):
 
 
 def setup(a: argparse.Namespace, seed: int | None = None):
-    """(the runtime config, the device) of a command that runs a network."""
-    from autoreid.runtime import setup as setup_device
+    """Where a command that runs a network runs (autoreid.runtime.Placement): its device set up
+    (threads, seed), the params' workers and amp, and `--store` where the command has one."""
+    from autoreid.runtime import Placement, setup as setup_device
 
     rt = config(a, "runtime")
-    return rt, setup_device(rt.device, rt.threads, seed)
+    return Placement(setup_device(rt.device, rt.threads, seed), rt.workers, rt.amp,
+                     getattr(a, "store", None))
 
 
 def record(a: argparse.Namespace, path: str | Path) -> None:

@@ -15,8 +15,7 @@ def search(a) -> None:
     cfg = config(a, "search", a.variant)
     if a.run is not None:
         cfg = dataclasses.replace(cfg, seed=cfg.seed + a.run)
-    rt, device = setup(a, cfg.seed)
-    run(a.split, a.out_dir, cfg, device, a.store, rt.workers, rt.amp)
+    run(a.split, a.out_dir, cfg, setup(a, cfg.seed))
     print(f"search done: {Path(a.out_dir) / 'alphas.json'}")
 
 
@@ -29,7 +28,7 @@ def derive(a) -> None:
     for key in ("normal", "reduce", "ops", "nodes"):
         if key not in alphas:
             raise UserError(f"{a.alphas}: missing '{key}' (not written by `autoreid search`?)")
-    meta = {k: alphas[k] for k in ("space", "objective", "epochs", "alpha_entropy",
+    meta = {k: alphas[k] for k in ("space", "loss", "epochs", "alpha_entropy",
                                    "genotype_stable_since") if k in alphas}
     meta["alphas"] = str(a.alphas)
     g = run(alphas["normal"], alphas["reduce"], alphas["ops"], alphas["nodes"], meta)

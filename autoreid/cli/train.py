@@ -17,9 +17,7 @@ def train(a) -> None:
     if a.seed is not None:
         cfg = dataclasses.replace(cfg, seed=a.seed)
     feature = config(a, "evaluate").feature
-    rt, device = setup(a, cfg.seed)
-    path = run(a.manifest, a.arch, a.out_dir, cfg, device, a.name, a.store, rt.workers,
-               a.weights, feature, rt.amp)
+    path = run(a.manifest, a.arch, a.out_dir, cfg, setup(a, cfg.seed), a.name, a.weights, feature)
     print(f"model -> {path}")
 
 
@@ -28,9 +26,7 @@ def pretrain(a) -> None:
 
     cfg = config(a, "pretrain")
     net = config(a, "train", a.setting)
-    rt, device = setup(a, cfg.seed)
-    path = run(a.raw, a.arch, net.C, net.layers, a.out_dir, cfg, device, a.name, rt.workers,
-               rt.amp)
+    path = run(a.raw, a.arch, net.C, net.layers, a.out_dir, cfg, setup(a, cfg.seed), a.name)
     if os.environ.get("RANK", "0") == "0":
         print(f"weights -> {path}")
 

@@ -12,7 +12,7 @@ from autoreid.evaluate.bootstrap import BootstrapConfig
 from autoreid.evaluate.metrics import EvaluateConfig
 from autoreid.evaluate.rerank import RerankConfig
 from autoreid.errors import UserError
-from autoreid.runtime import RuntimeConfig
+from autoreid.runtime import Placement
 
 
 @dataclass(frozen=True)
@@ -21,12 +21,11 @@ class Evaluation:
     evaluate: EvaluateConfig
     bootstrap: BootstrapConfig
     rerank: RerankConfig
-    runtime: RuntimeConfig
     pixels: tuple[int, int]  # the raw-pixel baseline's input (train's height and width)
 
 
-def embed_manifest(manifest: str, out: str | Path, job: Evaluation, device: torch.device,
-                   checkpoint: str | None, store: str | None) -> dict[str, int]:
+def embed_manifest(manifest: str, out: str | Path, job: Evaluation, where: Placement,
+                   checkpoint: str | None) -> dict[str, int]:
     """The query and gallery features of `checkpoint` (None: raw pixels) on `manifest` -> `out`;
     the images are resized to the checkpoint's own input size."""
     from autoreid import extract as features
@@ -34,7 +33,7 @@ def embed_manifest(manifest: str, out: str | Path, job: Evaluation, device: torc
     if checkpoint is None:
         h, w = job.pixels
         return features.extract(manifest, features.pixels, out, {"model": "pixels", "input": [h, w]},
-                                h, w, store, job.runtime.workers)
+                                h, w, where.store, where.workers)
     from autoreid.amp import Precision
     from autoreid.models.build import load_checkpoint, load_model
 
@@ -43,14 +42,14 @@ def embed_manifest(manifest: str, out: str | Path, job: Evaluation, device: torc
     h, w = cfg.get("height"), cfg.get("width")
     if not (h and w):
         raise UserError(f"{checkpoint}: no input size stored (not written by `autoreid train`?)")
-    model.to(device, memory_format=torch.channels_last)
-    precision = Precision(job.runtime.amp, device)
+    model.to(where.device, memory_format=torch.channels_last)
+    precision = Precision(where.amp, where.device)
     ev = job.evaluate
     return features.extract(
-        manifest, lambda images: features.embed(model, images, ev.feature, device, ev.batch_size,
-                                                precision),
+        manifest, lambda images: features.embed(model, images, ev.feature, where.device,
+                                                ev.batch_size, precision),
         out, {"model": spec.name, "checkpoint": str(checkpoint), "feature": ev.feature,
-              "amp": precision.mode}, h, w, store, job.runtime.workers)
+              "amp": precision.mode}, h, w, where.store, where.workers)
 
 
 def score(features: str | Path, out: str | Path, job: Evaluation, reranked: bool) -> dict:
@@ -61,13 +60,13 @@ def score(features: str | Path, out: str | Path, job: Evaluation, reranked: bool
                       job.rerank if reranked else None)
 
 
-def evaluate(out_dir: str | Path, job: Evaluation, device: torch.device, manifest: str,
-             checkpoint: str | None, store: str | None, reranked: bool) -> dict[Path, dict]:
+def evaluate(out_dir: str | Path, job: Evaluation, where: Placement, manifest: str,
+             checkpoint: str | None, reranked: bool) -> dict[Path, dict]:
     """`checkpoint`'s (None: raw pixels') features into `out_dir`, scored there: metrics.json and,
     with `reranked`, metrics_rerank.json too (one job for both). Returns each file's metrics."""
     out_dir = Path(out_dir)
     features = out_dir / "features.h5"
-    embed_manifest(manifest, features, job, device, checkpoint, store)
+    embed_manifest(manifest, features, job, where, checkpoint)
     scored = {out_dir / "metrics.json": score(features, out_dir / "metrics.json", job, False)}
     if reranked:
         out = out_dir / "metrics_rerank.json"

@@ -2,7 +2,7 @@
 
 Alternate: a P x K batch of D_train updates the op weights omega (SGD, cosine lr); a P x K batch of
 D_val updates the architecture weights alpha (Adam, step decay). Both steps use the chosen
-objective: `softmax` (Ls: the "Baseline" search) or `retrieval` (Lret = λ Ls + (1-λ) Lt).
+loss: `softmax` (Ls: the "Baseline" search) or `retrieval` (Lret = λ Ls + (1-λ) Lt).
 The step itself is `autoreid.search.step`. First-order by default; `order: second` uses the DARTS
 unrolled gradient (finite-difference Hessian-vector product, virtual step with the current omega
 learning rate).
@@ -28,7 +28,7 @@ from autoreid.errors import UserError
 from autoreid.io import save_config, write_json
 from autoreid.loop import Loop
 from autoreid.models.build import ArchSpec, ReIDNet, build
-from autoreid.runtime import Progress, file_digest, log
+from autoreid.runtime import Placement, Progress, file_digest, log
 from autoreid.search.derive import derive, normalised_entropy, structure
 from autoreid.search.step import search_step
 
@@ -36,7 +36,7 @@ from autoreid.search.step import search_step
 @dataclass(frozen=True)
 class SearchConfig:
     space: str
-    objective: str
+    loss: str
     C: int
     layers: tuple[int, ...]
     nodes: int
@@ -64,13 +64,6 @@ class SearchConfig:
     order: str
     seed: int
 
-    def check(self) -> None:
-        if self.space not in ("standard", "reid"):
-            raise UserError(f"search: space must be standard or reid, got {self.space!r}")
-        if self.objective not in ("softmax", "retrieval"):
-            raise UserError(f"search: objective must be softmax or retrieval, got {self.objective!r}")
-        if self.order not in ("first", "second"):
-            raise UserError(f"search: order must be first or second, got {self.order!r}")
 
 
 def _to(batch, device: torch.device):
@@ -101,13 +94,13 @@ def stable_since(rows: list[dict]) -> int:
     return rows[since - 1]["epoch"] if rows else 0
 
 
-def search(split_file: str, out_dir: str, cfg: SearchConfig, device: torch.device,
-           store: str | None = None, workers: int = 0, amp: str = "off") -> dict:
-    cfg.check()
-    precision = Precision(amp, device, log)
+def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -> dict:
+    """Search's one entry (Alg. 1) on the split's D_train and D_val -> `out_dir`/alphas.json."""
+    device = where.device
+    precision = Precision(where.amp, device, log)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    data, halves = _halves(split_file, cfg, store, workers)
+    data, halves = _halves(split_file, cfg, where.store, where.workers)
     spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
                     embedding=cfg.embedding, dropout=cfg.dropout)
     torch.manual_seed(cfg.seed)
@@ -186,7 +179,7 @@ def _halves(split_file: str, cfg: SearchConfig, store: str | None,
 def _result(cfg: SearchConfig, model: ReIDNet, rows: list[dict]) -> dict:
     """alphas.json: the architecture weights at the end (raw and softmaxed) and how settled they are."""
     sn = model.backbone
-    return {"space": cfg.space, "objective": cfg.objective, "nodes": cfg.nodes,
+    return {"space": cfg.space, "loss": cfg.loss, "nodes": cfg.nodes,
             "ops": list(sn.op_names), "epochs": cfg.epochs,
             "alpha_entropy": rows[-1]["alpha_entropy"], "genotype_stable_since": stable_since(rows),
             **alpha_weights(model),

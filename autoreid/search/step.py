@@ -1,5 +1,5 @@
 """One step of the search (Alg. 1, lines 2-5): an omega step on a batch of D_train, then an alpha
-step on a batch of D_val, both with the search's objective.
+step on a batch of D_val, both with the search's loss.
 
 First order: alpha's gradient at the current omega. Second order (DARTS' unrolled gradient):
 d/dalpha L_val(omega - xi * dL_train/domega, alpha)
@@ -24,7 +24,7 @@ FD_RADIUS = 0.01  # DARTS: epsilon = 0.01 / |dL_val/domega'|
 def _loss(model: ReIDNet, cfg, x, y, amp: Precision = OFF) -> torch.Tensor:
     with amp.autocast():
         out = model(x)
-    return objective_loss(out, y, cfg.objective, cfg.lam, cfg.margin, cfg.triplet_feature)
+    return objective_loss(out, y, cfg.loss, cfg.lam, cfg.margin, cfg.triplet_feature)
 
 
 class _Replay:

@@ -23,7 +23,7 @@ from autoreid.loop import Loop
 from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.models.weights import load_pretrained
-from autoreid.runtime import Progress, file_digest, log
+from autoreid.runtime import Placement, Progress, file_digest, log
 
 
 @dataclass(frozen=True)
@@ -53,10 +53,12 @@ class TrainConfig:
     seed: int
 
 
-def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torch.device,
-          name: str | None = None, store: str | None = None, workers: int = 0,
-          init: str | None = None, eval_feature: str = "f", amp: str = "off") -> Path:
-    precision = Precision(amp, device, log)
+def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Placement,
+          name: str | None = None, init: str | None = None, eval_feature: str = "f") -> Path:
+    """Training's one entry: `arch` on the manifest's training split -> `out_dir`/model.pt;
+    `init`: the weights the backbone starts from, `eval_feature`: the feature its curves score."""
+    device, store, workers = where.device, where.store, where.workers
+    precision = Precision(where.amp, device, log)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _check(arch, cfg, init)
@@ -125,12 +127,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, device: torc
 def _check(arch: str, cfg: TrainConfig, init: str | None) -> None:
     """Refuse a setting that cannot train before any data is read."""
     arch_spec(arch, 0, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, head=cfg.head)
-    if cfg.loss not in ("retrieval", "softmax"):
-        raise UserError(f"train: loss must be retrieval or softmax, got {cfg.loss!r}")
-    if cfg.init not in ("none", "imagenet"):
-        raise UserError(f"train: init must be none or imagenet, got {cfg.init!r}")
     if cfg.init == "imagenet" and not init:
-        raise UserError("train: this setting starts from ImageNet weights: give --init WEIGHTS "
+        raise UserError("train: this setting starts from ImageNet weights: give --weights FILE "
                         "(from `autoreid pretrain`, or `torchvision` for cached ResNet weights)")
 
 

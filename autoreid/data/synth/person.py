@@ -93,7 +93,25 @@ def draw(person: Identity, cam: Camera, rng: np.random.Generator, height: int = 
     """One image of `person` seen by `cam` (size height x width)."""
     img = Image.new("RGB", (width, height), _c(cam.background))
     d = ImageDraw.Draw(img)
-    # background: a floor band and camera-specific clutter, jittered per image
+    _background(d, cam, rng, height, width)
+    view = VIEWS[int(rng.choice(3, p=cam.views))]
+    scale = cam.scale * person.height * rng.uniform(0.95, 1.05)
+    ph = height * scale
+    top = (height - ph) * rng.uniform(0.2, 0.8)
+    cx = width / 2 + rng.normal(0, 2.5)
+    body_w = width * 0.36 * person.build * (0.75 if view == "side" else 1.0)
+    _body(d, person, view, cx, top, ph, body_w, width)
+    if rng.random() < 0.15 * difficulty:  # occluder: a passer-by or an object in front of the body
+        ox = rng.uniform(-0.3, 0.7) * width
+        oy = rng.uniform(0.3, 0.8) * height
+        d.rectangle([ox, oy, ox + width * rng.uniform(0.3, 0.6), height],
+                    fill=_c(rng.uniform(0, 255, 3)))
+    return _through_camera(img, cam, rng, difficulty)
+
+
+def _background(d: ImageDraw.ImageDraw, cam: Camera, rng: np.random.Generator, height: int,
+                width: int) -> None:
+    """A floor band and the camera's clutter, jittered per image."""
     floor = _c(np.array(cam.background) * 0.6 + rng.normal(0, 8, 3))
     d.rectangle([0, int(height * 0.8), width, height], fill=floor)
     for _ in range(cam.clutter):
@@ -102,44 +120,44 @@ def draw(person: Identity, cam: Camera, rng: np.random.Generator, height: int = 
         d.rectangle([x0, y0, x0 + w, y0 + h],
                     fill=_c(np.array(cam.background) + rng.normal(0, 45, 3)))
 
-    view = VIEWS[int(rng.choice(3, p=cam.views))]
-    scale = cam.scale * person.height * rng.uniform(0.95, 1.05)
-    ph = height * scale
-    top = (height - ph) * rng.uniform(0.2, 0.8)
-    cx = width / 2 + rng.normal(0, 2.5)
-    body_w = width * 0.36 * person.build * (0.75 if view == "side" else 1.0)
+
+def _body(d: ImageDraw.ImageDraw, person: Identity, view: str, cx: float, top: float, ph: float,
+          body_w: float, width: int) -> None:
+    """The person from the feet up, `ph` high from `top`, centred on `cx` (no random draws)."""
 
     def y(f: float) -> float:
         return top + f * ph
 
-    skin, hair = SKIN[person.skin], HAIR[person.hair]
-    upper, upper2 = PALETTE[person.upper], PALETTE[person.upper2]
-    lower, shoes = PALETTE[person.lower], PALETTE[person.shoes]
+    skin, upper, lower = SKIN[person.skin], PALETTE[person.upper], PALETTE[person.lower]
     bag_c = PALETTE[person.bag_colour]
-
     if person.bag == "backpack" and view != "front":  # behind the torso, visible from back/side
         off = body_w * 0.35 if view == "side" else 0
         d.rectangle([cx - body_w * 0.45 - off, y(0.17), cx + body_w * 0.45 - off, y(0.45)],
                     fill=_c(bag_c))
-    # legs / lower garment
-    leg_w = body_w * 0.42
+    leg_w = body_w * 0.42  # legs / lower garment
     for side in (-1, 1):
         x0 = cx + side * body_w * 0.05 - (leg_w if side < 0 else 0)
         d.rectangle([x0, y(0.52), x0 + leg_w, y(0.95)], fill=_c(skin))
         end = {"trousers": 0.95, "shorts": 0.68, "skirt": 0.52}[person.lower_kind]
         d.rectangle([x0, y(0.5), x0 + leg_w, y(end)], fill=_c(lower))
-        d.rectangle([x0 - 1, y(0.95), x0 + leg_w + 1, y(1.0)], fill=_c(shoes))
+        d.rectangle([x0 - 1, y(0.95), x0 + leg_w + 1, y(1.0)], fill=_c(PALETTE[person.shoes]))
     if person.lower_kind == "skirt":
         d.polygon([(cx - body_w * 0.5, y(0.48)), (cx + body_w * 0.5, y(0.48)),
                    (cx + body_w * 0.65, y(0.72)), (cx - body_w * 0.65, y(0.72))], fill=_c(lower))
-    # arms
     arm_w = body_w * 0.22
     for side in (-1, 1) if view != "side" else (1,):
         x0 = cx + side * body_w * 0.5 - (arm_w if side < 0 else 0)
         d.rectangle([x0, y(0.17), x0 + arm_w, y(0.5)], fill=_c(skin))
         sleeve_end = 0.28 if person.short_sleeves else 0.48
         d.rectangle([x0, y(0.17), x0 + arm_w, y(sleeve_end)], fill=_c(upper))
-    # torso with its pattern
+    _torso(d, person, view, cx, y, ph, body_w, width)
+    _head(d, person, view, cx, y, body_w)
+
+
+def _torso(d: ImageDraw.ImageDraw, person: Identity, view: str, cx: float, y, ph: float,
+           body_w: float, width: int) -> None:
+    """The upper garment with its pattern, and a shoulder bag's strap and bag."""
+    upper, upper2, bag_c = PALETTE[person.upper], PALETTE[person.upper2], PALETTE[person.bag_colour]
     box = [cx - body_w / 2, y(0.16), cx + body_w / 2, y(0.52)]
     d.rectangle(box, fill=_c(upper))
     if person.pattern == "stripes":
@@ -156,7 +174,10 @@ def draw(person: Identity, cam: Camera, rng: np.random.Generator, height: int = 
                width=max(1, int(width / 32)))
         d.rectangle([cx + s * body_w * 0.45 - 5, y(0.44), cx + s * body_w * 0.45 + 5, y(0.56)],
                     fill=_c(bag_c))
-    # head and hair
+
+
+def _head(d: ImageDraw.ImageDraw, person: Identity, view: str, cx: float, y, body_w: float) -> None:
+    skin, hair = SKIN[person.skin], HAIR[person.hair]
     hw = body_w * 0.55
     d.ellipse([cx - hw / 2, y(0.02), cx + hw / 2, y(0.16)], fill=_c(skin))
     if view == "back":
@@ -166,13 +187,11 @@ def draw(person: Identity, cam: Camera, rng: np.random.Generator, height: int = 
     if person.long_hair:
         d.rectangle([cx - hw / 2, y(0.06), cx + hw / 2, y(0.22)] if view == "back"
                     else [cx - hw / 2 - 1, y(0.06), cx - hw / 2 + 2, y(0.22)], fill=_c(hair))
-    # occluder: a passer-by or an object in front of part of the body
-    if rng.random() < 0.15 * difficulty:
-        ox = rng.uniform(-0.3, 0.7) * width
-        oy = rng.uniform(0.3, 0.8) * height
-        d.rectangle([ox, oy, ox + width * rng.uniform(0.3, 0.6), height],
-                    fill=_c(rng.uniform(0, 255, 3)))
 
+
+def _through_camera(img: Image.Image, cam: Camera, rng: np.random.Generator,
+                    difficulty: float) -> Image.Image:
+    """The camera's blur, gain, colour cast and sensor noise."""
     if cam.blur > 0.05:
         img = img.filter(ImageFilter.GaussianBlur(cam.blur))
     pixels = np.asarray(img, dtype=np.float32)
