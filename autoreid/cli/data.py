@@ -21,10 +21,7 @@ def fetch(a) -> None:
     from autoreid.runtime import log
 
     entry = params(a)["datasets"][a.dataset] if a.params else {}
-    out = a.out_dir or entry.get("raw")
-    if not out:
-        raise UserError("give --out-dir DIR (or --params FILE with datasets.<name>.raw)")
-    path = get(a.dataset, out, a.url or entry.get("url"), a.sha256 or entry.get("sha256"),
+    path = get(a.dataset, a.out_dir, a.url or entry.get("url"), a.sha256 or entry.get("sha256"),
                getattr(a, "from"), log)
     print(f"{a.dataset} ready at {path}")
 
@@ -86,15 +83,15 @@ def add_parser(sub) -> None:
 
     s = dsub.add_parser("fetch", help="download (or take from --from) a raw dataset, verify, extract")
     s.add_argument("--dataset", required=True, choices=DATASETS, help="which dataset to fetch")
-    s.add_argument("--out-dir", help="where the dataset goes (default: the params' "
-                   "datasets.<name>.raw)")
+    s.add_argument("--out-dir", required=True, help="where the dataset goes (the pipeline reads "
+                   "it at the params' datasets.<name>.raw)")
     s.add_argument("--url", help="archive URL (default: the params' datasets.<name>.url)")
     s.add_argument("--sha256", help="expected checksum of the archive (default: the params' "
                    "datasets.<name>.sha256; none: not checked)")
     s.add_argument("--from", metavar="PATH", help="an archive or folder you already have "
                    "(default: download from --url)")
-    s.add_argument("--params", help="params file: its `datasets` section (default: none; then "
-                   "give --out-dir and --url)")
+    s.add_argument("--params", help="params file: its datasets.<name>.url and sha256 (default: "
+                   "none; then give --url)")
     s.set_defaults(func=fetch)
 
     s = dsub.add_parser("prepare", help="official layout -> manifest.csv (path,pid,camid,split)")
