@@ -90,8 +90,12 @@ class Paths:
 
     def table(self, name: int | str, ext: str) -> str:
         """Table 1-6 (table<n>.<ext>) or the claims table (claims.<ext>)."""
-        stem = name if name == "claims" else f"table{name}"
-        return f"{self.results}/tables/{stem}.{ext}"
+        return f"{self.results}/tables/{table_stem(name)}.{ext}"
+
+
+def table_stem(name: int | str) -> str:
+    """A table's file name without its extension: table<n> for the paper's, claims for ours."""
+    return "claims" if name == "claims" else f"table{name}"
 
 
 def is_network(benchmark: str | None, arch: str | None) -> bool:

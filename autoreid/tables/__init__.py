@@ -34,12 +34,11 @@ def build(params: dict, names, out_dir: str) -> list[str]:
     paper's Tables 1-6: table<n>; the claims table: claims); returns what each wrote."""
     from pathlib import Path
 
-    from autoreid.experiments import Paths
+    from autoreid.experiments import table_stem
 
     lines = []
     for name in names:
-        stem = Path(Paths(params["results"]).table(name, "md")).stem
-        lines += write(params, name, str(Path(out_dir) / stem))
+        lines += write(params, name, str(Path(out_dir) / table_stem(name)))
     return lines
 
 

@@ -57,3 +57,13 @@ def test_fewer_images_than_a_batch_still_make_one_batch_and_the_error_names_p():
     with pytest.raises(ValueError) as e:
         PKSampler([0, 0, 1], 3, 2, torch.Generator())
     assert str(e.value) == "P=3 identities per batch but only 2 identities"
+
+
+def test_the_batches_depend_on_the_generator_alone_not_on_the_global_stream():
+    labels = [i // 4 for i in range(80)]  # 20 identities: which P of them is a draw
+
+    def epoch(seed: int, global_seed: int) -> list:
+        torch.manual_seed(global_seed)
+        return list(PKSampler(labels, 4, 4, torch.Generator().manual_seed(seed)))
+
+    assert epoch(3, 0) == epoch(3, 1) == epoch(3, 2)
