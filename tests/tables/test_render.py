@@ -65,3 +65,64 @@ def test_summary_keeps_ours_and_sums_up_the_runs_of_an_algorithm():
         {"Architecture": "HPM (quoted)", "mAP": None, "R1": None, "paper mAP": 82.0}])
     assert summary(df) == {"ResNet-18": {"mAP": 50.0, "R1": 70.0}, "Retrieval": {
         "mean mAP": 56.0, "best mAP": 57.0, "mean R1": 71.5, "best R1": 72.0}}
+
+
+def _note(count, networks, sd):
+    from autoreid.tables.render import interval_note
+
+    return interval_note({"seeds": {"count": count, "networks": networks, "sd": sd},
+                          "bootstrap": {"resamples": 500}})
+
+
+MEASURED = {"mAP": 0.041, "rank1": 0.06, "mINP": 0.03}
+ONE = "one training's seed noise measured on this profile (seeds.sd: sd 4.1 mAP, 6.0 R1)"
+SPREAD = "the spread of each row's n training seeds (Student's t)"
+
+
+def _sentence(seeds: str) -> str:
+    return ("Ours: the mean over n training seeds; 95% CI: the test set's identities (bootstrap, "
+            f"500 resamples) and {seeds}. Two rows differ beyond noise only where `autoreid "
+            "compare` says so.")
+
+
+def test_the_interval_note_of_one_training_a_row_names_the_measured_seed_noise():
+    assert _note(1, None, MEASURED) == _sentence(ONE)
+
+
+def test_the_interval_note_says_when_the_seed_noise_is_not_measured():
+    none = {"mAP": None, "rank1": None, "mINP": None}
+    assert _note(1, None, none) == _sentence(
+        "not the seed noise (one training a row, seeds.sd not measured)")
+
+
+def test_the_interval_note_of_two_seeds_a_row_is_their_spread():
+    assert _note(2, None, MEASURED) == _sentence(SPREAD)
+
+
+def test_the_interval_note_where_only_single_networks_have_seeds_names_both():
+    assert _note(1, 8, MEASURED) == _sentence(f"{SPREAD} where n > 1, else {ONE}")
+    assert _note(1, 2, MEASURED) == _note(1, 8, MEASURED)
+    assert _note(1, 1, MEASURED) == _sentence(ONE)
+
+
+def test_summary_skips_a_quoted_row_wherever_it_stands_and_rounds_means_to_two_places():
+    df = pd.DataFrame([
+        {"Architecture": "HPM (quoted)", "mAP": 82.0, "R1": 94.2},
+        {"Architecture": "Ours (run 1)", "mAP": 55.0, "R1": 70.0},
+        {"Architecture": "Ours (run 2)", "mAP": 56.0, "R1": 70.0},
+        {"Architecture": "Ours (run 3)", "mAP": 56.0, "R1": 70.0}])
+    assert summary(df) == {"Ours": {"mean mAP": 55.67, "best mAP": 56.0, "mean R1": 70.0,
+                                    "best R1": 70.0}}
+
+
+def test_an_empty_cell_is_a_dash_in_markdown():
+    df = pd.DataFrame([{"Method": "A", "mAP": None, "n": pd.NA}])
+    assert "| A        | –     | –   |" in to_markdown(df, "T", [])
+
+
+def test_write_table_keeps_n_a_count_and_writes_the_metrics_it_is_given(tmp_path):
+    df = pd.DataFrame([{"Method": "A", "mAP": 50.0, "n": 3.0}, {"Method": "B", "mAP": 40.0,
+                                                               "n": float("nan")}])
+    write_table(df, tmp_path / "t", "T", [], "tab:t", metrics={"given": 1})
+    assert (tmp_path / "t.csv").read_text() == "Method,mAP,n\nA,50.0,3\nB,40.0,\n"
+    assert json.loads((tmp_path / "t.json").read_text()) == {"given": 1}
