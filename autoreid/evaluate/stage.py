@@ -35,10 +35,11 @@ def embed_manifest(manifest: str, out: str | Path, job: Evaluation, where: Place
         return features.extract(manifest, features.pixels, out, {"model": "pixels", "input": [h, w]},
                                 h, w, where.store, where.workers)
     from autoreid.amp import Precision
-    from autoreid.models.build import load_checkpoint, load_model
+    from autoreid.models.build import load_checkpoint, model_from
 
-    model, spec = load_model(checkpoint)
-    cfg = load_checkpoint(checkpoint).get("config", {})
+    ckpt = load_checkpoint(checkpoint)  # read once: the network and its input size
+    model, spec = model_from(ckpt, checkpoint)
+    cfg = ckpt.get("config", {})
     h, w = cfg.get("height"), cfg.get("width")
     if not (h and w):
         raise UserError(f"{checkpoint}: no input size stored (not written by `autoreid train`?)")

@@ -106,7 +106,11 @@ def load_checkpoint(path: str | Path) -> dict:
 
 
 def load_model(path: str | Path) -> tuple[ReIDNet, ArchSpec]:
-    ckpt = load_checkpoint(path)
+    return model_from(load_checkpoint(path), path)
+
+
+def model_from(ckpt: dict, path: str | Path) -> tuple[ReIDNet, ArchSpec]:
+    """The network and its spec from a loaded checkpoint (`path`: its file, for the errors)."""
     if "spec" not in ckpt or "state_dict" not in ckpt:
         raise UserError(f"{path}: not an autoreid model checkpoint (no 'spec'/'state_dict')")
     spec = ArchSpec.from_dict(ckpt["spec"])
