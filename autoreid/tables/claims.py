@@ -133,12 +133,10 @@ def inputs(params: dict) -> list[str]:
 def build(params: dict) -> pd.DataFrame:
     from pathlib import Path
 
-    from autoreid.compare import SeedsConfig, compare_units
-    from autoreid.config import build as config
-    from autoreid.evaluate.bootstrap import BootstrapConfig
+    from autoreid.compare import compare_units
+    from autoreid.config import stage_config
 
-    boot = config(BootstrapConfig, params["bootstrap"], "bootstrap")
-    noise = config(SeedsConfig, params["seeds"], "seeds")
+    boot, noise = stage_config(params, "bootstrap"), stage_config(params, "seeds")
     selection = read_yaml(Paths(params["results"]).selection())
     records = []
     for c in claims(params, selection):

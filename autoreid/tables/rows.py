@@ -24,12 +24,11 @@ def scores(params: dict, folders: list[str], columns: dict[str, str], name: str 
     """{column: value in %, "<column> 95% CI": "[lo, hi]" for mAP, R1 and mINP} of the evaluations
     in `folders`; `columns`: metric key -> column name. seeds=False: no training behind them (the
     raw-pixel reference), so no seed noise."""
-    from autoreid.compare import SeedsConfig, estimate
-    from autoreid.config import build
-    from autoreid.evaluate.bootstrap import BootstrapConfig
+    from autoreid.compare import estimate
+    from autoreid.config import stage_config
 
-    boot = build(BootstrapConfig, params["bootstrap"], "bootstrap")
-    noise = build(SeedsConfig, params["seeds"], "seeds") if seeds else None
+    boot = stage_config(params, "bootstrap")
+    noise = stage_config(params, "seeds") if seeds else None
     e = estimate([f"{f}/{name}.json" for f in folders], boot, noise)
     out = {}
     for key, column in columns.items():
