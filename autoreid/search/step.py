@@ -87,11 +87,11 @@ def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
     D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
     with the virtual step `xi`, in fp32), the other forward passes in `amp`'s precision. Returns
     both losses."""
-    w_opt.zero_grad(set_to_none=True)
+    w_opt.zero_grad()
     lw = _loss(model, cfg, *train_batch, amp)
     amp.backward(lw, inputs=w_params)
     amp.step(w_opt, w_params, cfg.grad_clip)
-    a_opt.zero_grad(set_to_none=True)
+    a_opt.zero_grad()
     if cfg.order == "second":
         loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
         a_opt.step()

@@ -157,7 +157,7 @@ def summary(df: pd.DataFrame) -> dict:
     """{claim: {effect, ci95_lo, ci95_hi, reproduced}} for `dvc metrics` (numbers only)."""
     out = {}
     for _, row in df.iterrows():
-        lo, hi = (float(v) for v in row["95% CI"].strip("[]").split(","))
+        lo, hi = (float(v) for v in row["95% CI"][1:-1].split(","))
         out[row["Claim"]] = {"effect": round(float(row["effect (B - A)"]), 2), "ci95_lo": lo,
                              "ci95_hi": hi, "reproduced": int(row["verdict"] == "reproduced")}
     return out

@@ -244,3 +244,77 @@ def test_the_unrolled_gradient_runs_in_fp32_whatever_amp_says():
         got[mode] = [a.grad.clone() for a in alphas.values()]
     for off, bf16 in zip(got["off"], got["bf16"]):
         torch.testing.assert_close(bf16, off, rtol=0, atol=0)
+
+
+def test_a_weight_the_loss_does_not_reach_neither_breaks_the_unrolled_step_nor_moves():
+    """A head may hold a weight the search's loss does not use: the second-order step takes it
+    as a zero gradient (it neither fails nor moves it) and the alpha gradient is the one without it."""
+    c, xi = cfg(order="second"), 0.3
+    used = {}
+    for spare in (False, True):
+        model = tiny_supernet(seed=5)
+        if spare:
+            model.head.spare = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+        weights, alphas = split_params(model)
+        w_opt = torch.optim.SGD(list(weights.values()), 0.1)
+        a_opt = torch.optim.SGD(list(alphas.values()), 1.0)
+        search_step(model, c, list(weights.values()), w_opt, a_opt, batch(6), batch(7), xi)
+        used[spare] = [a.grad.clone() for a in alphas.values()]
+    assert torch.equal(model.head.spare.detach(), torch.ones(3, dtype=torch.float64))
+    for without, with_spare in zip(used[False], used[True]):
+        torch.testing.assert_close(with_spare, without, rtol=1e-12, atol=0)
+
+
+def test_the_first_order_passes_run_in_amps_precision():
+    """First order: the omega and the alpha steps' forward passes both run under amp's autocast
+    (their losses are the bf16 ones, not the fp32 ones)."""
+    from autoreid.amp import Precision
+
+    c = cfg(order="first")
+    losses = {}
+    for mode in ("off", "bf16"):
+        model = tiny_supernet(seed=5).float()
+        weights, alphas = split_params(model)
+        w_opt = torch.optim.SGD(list(weights.values()), 0.0)
+        a_opt = torch.optim.SGD(list(alphas.values()), 0.0)
+        (x, y), (xv, yv) = batch(6), batch(7)
+        precision = Precision(mode, torch.device("cpu"))
+        losses[mode] = search_step(model, c, list(weights.values()), w_opt, a_opt, (x.float(), y),
+                                   (xv.float(), yv), 0.0, precision)
+        with torch.no_grad():
+            expected = [step._loss(model, c, b.float(), t, precision).item()
+                        for b, t in ((x, y), (xv, yv))]
+        assert list(losses[mode]) == pytest.approx(expected, rel=1e-6), mode
+    for off, bf16 in zip(losses["off"], losses["bf16"]):
+        assert abs(off - bf16) > 1e-4
+
+
+def test_on_a_gpu_the_replay_restores_the_cuda_generator_too(monkeypatch):
+    """Dropout on a GPU draws from the CUDA generator: the replay saves that device's state at its
+    creation and restores it before each pass (on this CPU-only machine the two CUDA state calls
+    are recorded rather than run; test_the_replay_on_a_real_gpu runs them where a GPU is)."""
+    calls, state = [], torch.tensor([7, 8], dtype=torch.uint8)
+
+    def get_rng_state(device):
+        calls.append(("get", device))
+        return state
+
+    monkeypatch.setattr(torch.cuda, "get_rng_state", get_rng_state)
+    monkeypatch.setattr(torch.cuda, "set_rng_state", lambda s, d: calls.append(("set", s, d)))
+    gpu = torch.device("cuda", 1)
+    replay = step._Replay(gpu)
+    assert calls == [("get", gpu)]
+    assert replay(lambda v: calls.append(("pass", v)) or v, 5) == 5
+    assert calls[1:] == [("set", state, gpu), ("pass", 5)]
+    calls.clear()
+    step._Replay(torch.device("cpu"))(lambda: None)
+    assert calls == []  # on the CPU only the CPU generator is saved and restored
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_replay_on_a_real_gpu():
+    gpu = torch.device("cuda")
+    replay = step._Replay(gpu)
+    first = replay(lambda: torch.nn.functional.dropout(torch.ones(1000, device=gpu), 0.5))
+    again = replay(lambda: torch.nn.functional.dropout(torch.ones(1000, device=gpu), 0.5))
+    assert torch.equal(first, again)
