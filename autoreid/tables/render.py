@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autoreid.experiments import network_seeds
 from autoreid.io import write_json, write_text
 
 RUN = re.compile(r"^(?P<name>.+) \(run (?P<run>\d+)\)$")
@@ -15,7 +16,7 @@ RUN = re.compile(r"^(?P<name>.+) \(run (?P<run>\d+)\)$")
 def interval_note(params: dict) -> str:
     """The line under a table that says what its intervals cover and what n is."""
     s, boot = params["seeds"], params["bootstrap"]
-    count, networks, sd = s["count"], max(s["count"], s["networks"] or 0), s["sd"]
+    count, networks, sd = s["count"], network_seeds(params), s["sd"]
     one = ("one training's seed noise measured on this profile (seeds.sd: sd "
            f"{100 * sd['mAP']:.1f} mAP, {100 * sd['rank1']:.1f} R1)" if None not in sd.values()
            else "not the seed noise (one training a row, seeds.sd not measured)")

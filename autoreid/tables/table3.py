@@ -25,7 +25,7 @@ def build(params: dict) -> pd.DataFrame:
     records = []
     for rk in (False, True):
         for method, (backbone, size, r1, mAP) in paper.TABLE3.items():
-            if method.endswith(" + RK") != rk or method.split(" + ")[0] in ("Baseline", "Auto-ReID"):
+            if method.endswith(" + RK") != rk or method.removesuffix(" + RK") in ("Baseline", "Auto-ReID"):
                 continue
             records.append({"Method": f"{method} (quoted)", "Backbone": backbone,
                             "paper Params": size, "paper R1": r1, "paper mAP": mAP})

@@ -28,14 +28,11 @@ def inputs(params: dict, number: int) -> list[str]:
 
 
 def build(params: dict, number: int) -> pd.DataFrame:
-    paths, setting = Paths(params["results"]), params[f"table{number}"]["setting"]
+    setting = params[f"table{number}"]["setting"]
     quoted = paper.TABLE5 if number == 5 else paper.TABLE6
-    records = []
-    for method, ref in quoted.items():
-        if method in ("Baseline", "Auto-ReID"):
-            continue
-        records.append({"Method": f"{method} (quoted)",
-                        **{f"paper {c[2]}": v for c, v in zip(COLUMNS[number], ref)}})
+    records = [{"Method": f"{method} (quoted)",
+                **{f"paper {c[2]}": v for c, v in zip(COLUMNS[number], ref)}}
+               for method, ref in quoted.items() if method not in ("Baseline", "Auto-ReID")]
     for arch in SELECTED:
         label = LABELS[arch]
         row = {"Method": label}

@@ -30,6 +30,15 @@ def claims(world, tmp_path):
     return run
 
 
+def test_one_call_writes_every_table_asked_for(world, tmp_path):
+    """tables.build, the stage's entry: each table's four files, in the order asked."""
+    base, params, _ = world
+    written = tables.build(params, ["claims", "2"], str(tmp_path))
+    assert written == [str(tmp_path / f"{stem}{ext}") for stem in ("claims", "table2")
+                       for ext in (".md", ".tex", ".csv", ".json")]
+    assert all((tmp_path / p).exists() for p in written)
+
+
 def _mean(*values: float) -> float:
     return sum(values) / len(values)
 

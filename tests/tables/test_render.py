@@ -126,3 +126,8 @@ def test_write_table_keeps_n_a_count_and_writes_the_metrics_it_is_given(tmp_path
     write_table(df, tmp_path / "t", "T", [], "tab:t", metrics={"given": 1})
     assert (tmp_path / "t.csv").read_text() == "Method,mAP,n\nA,50.0,3\nB,40.0,\n"
     assert json.loads((tmp_path / "t.json").read_text()) == {"given": 1}
+
+
+def test_the_interval_note_gives_the_seed_noise_in_points():
+    note = _note(1, None, {"mAP": 0.25, "rank1": 0.5, "mINP": 0.1})
+    assert "(seeds.sd: sd 25.0 mAP, 50.0 R1)" in note

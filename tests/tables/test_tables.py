@@ -32,3 +32,18 @@ def test_the_complexities_the_tables_print_per_head():
         "pcb": ["Baseline", "DARTS_V2", "GDAS_V1"]}
     params["table4"]["archs"] = ["resnet50"]
     assert tables.complexities(params)["pcb"] == ["resnet50"]
+
+
+def test_table4_declares_the_selected_cells_own_trainings_where_they_stand_as_themselves():
+    """Rule `published`: Table 4's Baseline and Auto-ReID rows read the cells trained under their
+    names, and no searched run; under a rule that picks a run, every searched run is declared."""
+    from autoreid.tables import table4
+
+    params = load_params("params/default.yaml")
+    searched = [f for f in table4.inputs(params) if "/scratch/" in f and "-run" in f]
+    assert len(searched) == 2 * 12  # metrics and details of the 12 searched runs
+    params["select"]["rule"] = "published"
+    declared = table4.inputs(params)
+    for name in ("AutoReID", "Baseline"):
+        assert f"results/tiny/evaluate/market1501/scratch/{name}/seed0/metrics.json" in declared
+    assert not [f for f in declared if "/scratch/" in f and "-run" in f]
