@@ -3,8 +3,9 @@
 The convolutions run under autocast in bf16 or fp16; the weights, the architecture weights alpha,
 the optimizer states, the losses (`objective_loss` casts its inputs to fp32) and the features
 written for evaluation stay fp32. fp16 scales the loss (a gradient scaler, one per run: the search's
-omega and alpha steps share it). bf16 on a CUDA device without bf16 falls back to fp16; on the
-CPU, bf16 autocast works (the tests run it there) and fp16 is refused.
+omega and alpha steps share it). bf16 on a CUDA device without bf16 tensor cores (compute
+capability below 8.0: the V100 and T4, where torch emulates bf16 slowly) falls back to fp16; on
+the CPU, bf16 autocast works (the tests run it there) and fp16 is refused.
 """
 from __future__ import annotations
 
@@ -17,13 +18,19 @@ from autoreid.errors import UserError
 MODES = ("off", "bf16", "fp16")
 
 
+def has_bf16(device: torch.device) -> bool:
+    """Whether a CUDA device computes in bf16 natively (Ampere, compute capability 8.0, and later).
+    Not `torch.cuda.is_bf16_supported()`, which also counts emulation and says yes on a V100."""
+    return torch.cuda.get_device_capability(device) >= (8, 0)
+
+
 class Precision:
     def __init__(self, mode: str, device: torch.device, log=None):
         if mode not in MODES:
             raise UserError(f"amp: must be one of {', '.join(MODES)}, got {mode!r}")
-        if mode == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        if mode == "bf16" and device.type == "cuda" and not has_bf16(device):
             if log:
-                log(f"[amp] {torch.cuda.get_device_name(device)} has no bf16: using fp16")
+                log(f"[amp] {torch.cuda.get_device_name(device)} has no bf16 tensor cores: using fp16")
             mode = "fp16"
         if mode == "fp16" and device.type != "cuda":
             raise UserError(f"amp: fp16 needs a CUDA device, this run is on {device.type} "

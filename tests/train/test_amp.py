@@ -150,3 +150,18 @@ def test_a_bf16_step_with_non_finite_gradients_is_skipped():
     w.grad = torch.tensor([float("inf"), 1.0, 1.0])
     off.step(opt)  # fp32 steps as asked: the run's loss check reports the NaN
     assert torch.isnan(w.detach()[0])
+
+
+@pytest.mark.parametrize("capability,expected", [((7, 0), "fp16"), ((7, 5), "fp16"),
+                                                 ((8, 0), "bf16"), ((9, 0), "bf16")])
+def test_bf16_falls_back_to_fp16_on_gpus_without_bf16_tensor_cores(monkeypatch, capability, expected):
+    """A V100 (7.0) or T4 (7.5) emulates bf16, and torch.cuda.is_bf16_supported() says yes there:
+    the fallback asks the compute capability (no GPU here: the two device queries answer as a
+    V100, T4, A100 or H100 would)."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: f"GPU {capability}")
+    said = []
+    p = Precision("bf16", torch.device("cuda", 0), said.append)
+    assert p.mode == expected
+    assert said == ([f"[amp] GPU {capability} has no bf16 tensor cores: using fp16"] if expected == "fp16" else [])
