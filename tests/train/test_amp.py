@@ -164,4 +164,5 @@ def test_bf16_falls_back_to_fp16_on_gpus_without_bf16_tensor_cores(monkeypatch, 
     said = []
     p = Precision("bf16", torch.device("cuda", 0), said.append)
     assert p.mode == expected
-    assert said == ([f"[amp] GPU {capability} has no bf16 tensor cores: using fp16"] if expected == "fp16" else [])
+    fallback = [f"[amp] GPU {capability} has no bf16 tensor cores: using fp16"]
+    assert said == (fallback if expected == "fp16" else [])
