@@ -12,6 +12,10 @@ RESNETS = ("resnet18", "resnet34", "resnet50")
 def check(params: dict, source: str) -> None:
     _references(params, source)
     _ranges(params, source)
+    if params["gpus_per_job"] > 1:
+        raise UserError(f"{source}: gpus_per_job: {params['gpus_per_job']}: a job runs on one GPU "
+                        "(search, train and evaluate on one device; pre-training on "
+                        "pretrain_processes GPUs, one a process): set 0 or 1")
 
 
 def _entry(params: dict, source: str, key: str, value: str, group: str) -> None:

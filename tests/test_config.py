@@ -139,6 +139,17 @@ BAD = [  # (where, key, value or None to delete it, what the one line names)
 ]
 
 
+def test_more_than_one_gpu_a_job_is_refused_as_wasted():
+    """Every job runs on one GPU (pre-training on one a process): a second one would sit idle."""
+    params = yaml.safe_load(PARAMS[0].read_text())
+    params["gpus_per_job"] = 2
+    with pytest.raises(UserError) as e:
+        validate(params, "p.yaml")
+    assert str(e.value) == ("p.yaml: gpus_per_job: 2: a job runs on one GPU (search, train and "
+                            "evaluate on one device; pre-training on pretrain_processes GPUs, one a "
+                            "process): set 0 or 1")
+
+
 def _broken(where: str, key: str, value) -> dict:
     params = yaml.safe_load(PARAMS[0].read_text())
     node = params

@@ -178,10 +178,8 @@ def test_plan_gpus_names_the_parameter_and_the_limit(monkeypatch):
     with pytest.raises(UserError, match=r"^pretrain_processes: 8 .* this machine exposes 1 "
                                         r"\(set pretrain_processes: 1\)"):
         plan_gpus(1, 8, 8, "auto")
-    with pytest.raises(UserError, match=r"^gpus_per_job: 2 GPUs per job, but --resources gpu=1"):
-        plan_gpus(2, 1, 1, "auto")
-    with pytest.raises(UserError, match=r"^gpus_per_job: 2 GPUs per job, but this machine exposes 1"):
-        plan_gpus(2, 1, 4, "auto")
+    with pytest.raises(UserError, match=r"^gpus_per_job: 1 GPUs per job, but --resources gpu=0"):
+        plan_gpus(1, 1, 0, "auto")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert plan_gpus(1, 8, 1, "auto") == 0  # no GPU: the GPU jobs run on the CPU
     with pytest.raises(UserError, match="device: cuda, but this machine exposes no GPU"):
