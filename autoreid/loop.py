@@ -18,7 +18,7 @@ checkpoint, to the same result as a run that never stopped (on CPU, bit for bit)
     loop.finish()                     # log.csv and live/ of every epoch; no checkpoint left
 
 A checkpoint holds the config's hash, the epochs and steps done, the running sums of the epoch in
-progress, each stateful object's `state_dict`, torch's random-number state (`rng=True`) and the
+progress, each stateful object's `state_dict`, torch's random-number states (`rng=True`) and the
 lists the run keeps (its rows, a search's alpha history). Each is written whole (autoreid.io) by
 rank 0; every rank resumes from it. Under torchrun the stop requests of the ranks are pooled after
 every step and every epoch, so that all of them stop at the same step.
@@ -132,7 +132,8 @@ class Loop:
     (after an epoch: fresh ones); `label`: the stage in the epoch lines (default: `name`); `kept`:
     the lists the run appends to (`rows` among them), saved and restored as they are; `extra`: more
     values the checkpoint holds, not restored; `rng`: whether torch's random-number state is saved
-    and restored; `ranks`: the processes of the run."""
+    and restored (the CPU's, and that of `ranks.device` where it is a GPU; a single process's);
+    `ranks`: the processes of the run (and their device)."""
 
     def __init__(self, name: str, out: Path, config: dict, epochs: int, objects: dict[str, Any], *,
                  fresh: Callable[[], Any], sums: str = "sums", label: str | None = None,
@@ -160,7 +161,7 @@ class Loop:
         for key, obj in self.objects.items():
             obj.load_state_dict(state.get(key, {}))
         if self.rng:
-            torch.set_rng_state(state["rng"])
+            self._set_rng_state(state)
         self.start, self.skip, self.sums = state["epoch"], state.get("step", 0), state.get(self.sums_key)
         self.kept = {key: state[key] for key in self.kept}
         if self.ranks.rank == 0:
@@ -175,8 +176,28 @@ class Loop:
                  self.sums_key: sums, **self.extra,
                  **{key: obj.state_dict() for key, obj in self.objects.items()}}
         if self.rng:
-            state["rng"] = torch.get_rng_state()
+            state.update(self._rng_state())
         save_checkpoint(self.path, {**state, **self.kept})
+
+    def _cuda(self) -> torch.device | None:
+        device = self.ranks.device
+        return device if device is not None and device.type == "cuda" else None
+
+    def _rng_state(self) -> dict:
+        """torch's random-number state: the CPU generator's and, on a GPU, the run's CUDA device's
+        (dropout on a GPU draws from it)."""
+        cuda = self._cuda()
+        return {"rng": torch.get_rng_state(),
+                **({"cuda_rng": torch.cuda.get_rng_state(cuda)} if cuda else {})}
+
+    def _set_rng_state(self, state: dict) -> None:
+        torch.set_rng_state(state["rng"])
+        cuda = self._cuda()
+        if cuda and "cuda_rng" in state:
+            torch.cuda.set_rng_state(state["cuda_rng"], cuda)
+        elif cuda or "cuda_rng" in state:  # a run moved between the CPU and a GPU
+            log(f"[{self.name}] the checkpoint was written on "
+                f"{'a GPU' if 'cuda_rng' in state else 'the CPU'}: the GPU's random stream starts afresh")
 
     def __enter__(self) -> Loop:
         self.started = time.time()

@@ -26,7 +26,7 @@ from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_json
-from autoreid.loop import Loop
+from autoreid.loop import Loop, Ranks
 from autoreid.models.build import ArchSpec, ReIDNet, build
 from autoreid.runtime import Placement, Progress, file_digest, log
 from autoreid.search.derive import derive, normalised_entropy, structure
@@ -118,7 +118,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
     loop = Loop("search", out, config, cfg.epochs,
                 {"model": model, "w_opt": w_opt, "a_opt": a_opt, "w_sched": w_sched,
                  "a_sched": a_sched, "scaler": precision},
-                fresh=lambda: {"loss_w": 0.0, "loss_alpha": 0.0}, kept=("history", "rows"))
+                fresh=lambda: {"loss_w": 0.0, "loss_alpha": 0.0}, kept=("history", "rows"),
+                ranks=Ranks(device=device))
     loop.resume()
     save_config(out, {"split": str(split_file), **config, "devices": describe(device)}, cfg.seed)
 

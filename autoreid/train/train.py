@@ -19,7 +19,7 @@ from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
 from autoreid.errors import UserError
 from autoreid.io import save_config, write_json
-from autoreid.loop import Loop
+from autoreid.loop import Loop, Ranks
 from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.models.weights import load_pretrained
@@ -84,7 +84,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
               "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     loop = Loop("train", out, config, cfg.epochs,
                 {"model": model, "opt": opt, "sched": sched, "scaler": precision},
-                label=f"train {spec.name}", sums="total", fresh=float)
+                label=f"train {spec.name}", sums="total", fresh=float, ranks=Ranks(device=device))
     loop.resume()
     save_config(out, {"manifest": str(manifest), **config, "devices": describe(device)}, cfg.seed)
 
