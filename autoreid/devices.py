@@ -144,6 +144,8 @@ def describe(device) -> dict:
         import torch
 
         out["name"] = torch.cuda.get_device_name(device)
+        out["tf32"] = {"matmul": torch.backends.cuda.matmul.allow_tf32,
+                       "cudnn": torch.backends.cudnn.allow_tf32}
     return out
 
 

@@ -13,12 +13,12 @@ _KEYS = {
     "prepare_cuhk03": lambda p, w: ["prepare"],
     "pack": lambda p, w: ["store.format", "train.height", "train.width"],
     "split": lambda p, w: ["split"],
-    "search": lambda p, w: ["amp", "search", f"search_variants.{w['variant']}"],
+    "search": lambda p, w: ["amp", "tf32", "search", f"search_variants.{w['variant']}"],
     "random": lambda p, w: ["search.seed", "search.nodes"],
     "pretrain": lambda p, w: _pretrain(p, w["setting"]),
-    "train": lambda p, w: ["amp", "train", f"train_settings.{w['setting']}", "evaluate.feature"],
-    "evaluate": lambda p, w: ["amp", "evaluate", "bootstrap"],
-    "evaluate_rerank": lambda p, w: ["amp", "evaluate", "bootstrap", "rerank"],
+    "train": lambda p, w: ["amp", "tf32", "train", f"train_settings.{w['setting']}", "evaluate.feature"],
+    "evaluate": lambda p, w: ["amp", "tf32", "evaluate", "bootstrap"],
+    "evaluate_rerank": lambda p, w: ["amp", "tf32", "evaluate", "bootstrap", "rerank"],
     "evaluate_pixels": lambda p, w: ["train.height", "train.width", "evaluate.metric", "bootstrap"],
     "complexity": lambda p, w: ["complexity"],
     "complexity_searched": lambda p, w: ["complexity"],
@@ -50,7 +50,7 @@ def _pretrain(params: dict, setting: str) -> list[str]:
     """Pre-training's own section, and the network's width and depth (train's C and layers, or
     the setting's)."""
     entry = params["train_settings"][setting]
-    return ["amp", "pretrain", "train.C", "train.layers"] + [
+    return ["amp", "tf32", "pretrain", "train.C", "train.layers"] + [
         f"train_settings.{setting}.{k}" for k in ("C", "layers") if k in entry]
 
 

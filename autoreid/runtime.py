@@ -16,10 +16,11 @@ from autoreid.errors import UserError
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Where and how a job runs: the params' top-level device, threads, amp and workers."""
+    """Where and how a job runs: the params' top-level device, threads, amp, tf32 and workers."""
     device: str  # auto | cpu | cuda
     threads: int  # CPU threads for torch (0: torch's default)
     amp: str  # off | bf16 | fp16
+    tf32: bool  # fp32 matmuls and convolutions in TF32 on a GPU
     workers: int  # DataLoader worker processes
 
 
@@ -38,10 +39,12 @@ class Placement:
         return cls(torch.device("cpu"), 0, amp, None)
 
 
-def setup(device: str = "auto", threads: int | None = None, seed: int | None = None) -> torch.device:
+def setup(device: str = "auto", threads: int | None = None, seed: int | None = None,
+          tf32: bool = True) -> torch.device:
     """The run's device: the CPU, or the first GPU this process sees (`autoreid place` and SLURM
-    make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. cuDNN autotunes its
-    convolution algorithms on CUDA (the input shape is fixed)."""
+    make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. On CUDA, cuDNN autotunes
+    its convolution algorithms (the input shape is fixed), and fp32 matmuls and convolutions run in
+    TF32 or not as `tf32` says (torch's defaults differ: TF32 convolutions, fp32 matmuls)."""
     if threads:
         torch.set_num_threads(threads)
     if seed is not None:
@@ -59,6 +62,7 @@ def setup(device: str = "auto", threads: int | None = None, seed: int | None = N
         device = f"cuda:{rank}"
         torch.cuda.set_device(rank)
         torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
     return torch.device(device)
 
 

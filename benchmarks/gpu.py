@@ -4,6 +4,8 @@ hours of the paper's full search and retraining beside the paper's V100 figure.
 
     python benchmarks/gpu.py                     # cuda, bf16 (fp16 where the GPU lacks bf16)
     python benchmarks/gpu.py --amp fp16
+    python benchmarks/gpu.py --tf32 off          # the fp32 column in full fp32 (default: TF32, as
+                                                 # the profiles' `tf32: true`)
     python benchmarks/gpu.py --device cpu --size tiny --steps 2     # checks the script on a CPU
 
 paper size: search at C=32, l=[2,2,2,2], 384x128, batches of 16 (P=4 x K=4, retrieval objective,
@@ -69,7 +71,7 @@ def search_iteration(device, amp: str, size: str, steps: int) -> dict:
 
     C, _, h, w, ids = SIZES[size]
     cfg = resolve("search", PAPER, overrides=dict(
-        space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2), height=h,
+        space="reid", loss="retrieval", C=C, layers=(2, 2, 2, 2), height=h,
         width=w, P=4, K=4))
     torch.manual_seed(0)
     model = build(ArchSpec("supernet", ids, C, cfg.layers, space="reid")).to(
@@ -173,7 +175,7 @@ def _gib(r: dict) -> str:
     return "-" if r.get("peak") is None else f"{r['peak']:.2f}"
 
 
-def table(device, amp: str, size: str, steps: int) -> str:
+def table(device, amp: str, size: str, steps: int, tf32: bool = True) -> str:
     import torch
 
     runs = {}
@@ -186,6 +188,7 @@ def table(device, amp: str, size: str, steps: int) -> str:
                 runs[name, mode] = {"error": "out of memory"}
             print(f"[gpu] {name} {mode}: {runs[name, mode]}", file=sys.stderr, flush=True)
     label = runs["search", amp].get("mode", amp)
+    fp32 = "fp32 (TF32 matmuls and convolutions)" if tf32 and device.type == "cuda" else "fp32"
     iters = MARKET_TRAIN_IMAGES // 2 // 16 * SEARCH_EPOCHS
     train_images = MARKET_TRAIN_IMAGES // 32 * 32 * TRAIN_EPOCHS
     sC, tC, h, w, _ = SIZES[size]
@@ -224,7 +227,7 @@ def table(device, amp: str, size: str, steps: int) -> str:
     ]
     out = [f"{name}, torch {torch.__version__}; search C={sC}, retraining C={tC}, l=[2,2,2,2], "
            f"{h}x{w}", "",
-           f"| | fp32 | {label} | {label} vs fp32 | paper (V100) |", "|---|---:|---:|---:|---:|"]
+           f"| | {fp32} | {label} | {label} vs fp32 | paper (V100) |", "|---|---:|---:|---:|---:|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
     return "\n".join(out)
 
@@ -235,6 +238,8 @@ def main() -> None:
     ap.add_argument("--amp", default="bf16", choices=["bf16", "fp16"])
     ap.add_argument("--size", default="paper", choices=SIZES)
     ap.add_argument("--steps", type=int, default=20, help="timed iterations of each measurement")
+    ap.add_argument("--tf32", default="on", choices=["on", "off"],
+                    help="fp32 matmuls and convolutions in TF32 on the GPU (default: on, as the profiles)")
     a = ap.parse_args()
     import torch
 
@@ -243,7 +248,8 @@ def main() -> None:
         if not torch.cuda.is_available():
             sys.exit("benchmarks/gpu.py: no CUDA device (use --device cpu to check the script)")
         torch.backends.cudnn.benchmark = True
-    print(table(device, a.amp, a.size, a.steps))
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = a.tf32 == "on"
+    print(table(device, a.amp, a.size, a.steps, a.tf32 == "on"))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from autoreid.models.build import arch_spec
-from autoreid.profile import profile
+from autoreid.complexity import count as count_network
 from autoreid.space import ops
 from autoreid.space.ops import ReLUConvBN
 from autoreid.space.part_aware import PartAware, stripe_matrices
@@ -86,7 +86,7 @@ def network(make) -> tuple[float, float]:
     saved = ops.OPS["part_aware"]
     ops.OPS["part_aware"] = make
     try:
-        r = profile(arch_spec("BASELINE_REID_SEARCH_SPACE", 751, 64, (2, 2, 2, 2)), 384, 128)
+        r = count_network(arch_spec("BASELINE_REID_SEARCH_SPACE", 751, 64, (2, 2, 2, 2)), 384, 128)
     finally:
         ops.OPS["part_aware"] = saved
     return r["params_M"], r["flops_G"]

@@ -35,7 +35,7 @@ def run_one(method: str, size: str, steps: int, device: str = "cpu") -> dict:
 
     C, height, width = SIZES[size]
     cfg = resolve("search", PAPER, overrides=dict(
-        space="reid", objective="retrieval", C=C, layers=(2, 2, 2, 2),
+        space="reid", loss="retrieval", C=C, layers=(2, 2, 2, 2),
         height=height, width=width, P=4, K=4))
     torch.manual_seed(0)
     model = build(ArchSpec("supernet", 751, C, cfg.layers, space="reid"))

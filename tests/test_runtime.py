@@ -1,0 +1,29 @@
+"""A job's device set up (autoreid.runtime.setup): on a GPU, TF32 as the params' `tf32` says."""
+import pytest
+import torch
+
+from autoreid.runtime import setup
+
+
+@pytest.fixture
+def one_gpu(monkeypatch):
+    """No GPU here: torch answers as a machine with one would; the flags are torch's own."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    for flags, name in ((torch.backends.cuda.matmul, "allow_tf32"), (torch.backends.cudnn, "allow_tf32"),
+                        (torch.backends.cudnn, "benchmark")):
+        monkeypatch.setattr(flags, name, getattr(flags, name))  # restored after the test
+
+
+@pytest.mark.parametrize("tf32", [True, False])
+def test_tf32_is_set_for_matmuls_and_convolutions_alike(one_gpu, tf32):
+    assert setup("cuda", tf32=tf32) == torch.device("cuda", 0)
+    assert torch.backends.cuda.matmul.allow_tf32 is tf32
+    assert torch.backends.cudnn.allow_tf32 is tf32
+
+
+def test_the_cpu_leaves_the_gpu_flags_alone():
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    assert setup("cpu", tf32=not before[0]) == torch.device("cpu")
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
