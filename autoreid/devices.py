@@ -1,12 +1,16 @@
-"""GPU placement: every job that declares `gpu=n` runs on n devices of its own.
+"""GPU placement: every GPU job runs on a device of its own, or on a share of one.
 
 `autoreid place --gpus N -- COMMAND ...` takes N free devices among those this machine exposes
 (CUDA_VISIBLE_DEVICES when it is set, else every NVIDIA GPU), sets CUDA_VISIBLE_DEVICES to them
-and becomes COMMAND (exec: same process, same signals). A device is taken by an exclusive `flock`
-on its file in the lock folder (AUTOREID_GPU_LOCKS, default /tmp/autoreid-gpu-locks); the lock
-files stay open in COMMAND and in its children (torchrun's ranks), and the kernel releases a lock
-when the last process holding it ends: on exit, on a crash, on SIGKILL. A job that finds too few
-free devices waits for them, holding none meanwhile (no deadlock between jobs).
+and becomes COMMAND (exec: same process, same signals). With `--jobs-per-gpu S` (the params'
+jobs_per_gpu) a device has S slots: a job of one GPU takes one slot (up to S jobs share a device;
+each job's CUDA memory is capped at 1/S of it, so that one job's excess fails that job, not its
+neighbours), a job of several GPUs (torchrun's ranks) takes whole devices, every slot of each.
+A slot is taken by an exclusive `flock` on its file in the lock folder (AUTOREID_GPU_LOCKS,
+default /tmp/autoreid-gpu-locks); the lock files stay open in COMMAND and in its children, and the
+kernel releases a lock when the last process holding it ends: on exit, on a crash, on SIGKILL. A
+job that finds too few free slots waits for them, holding none meanwhile (no deadlock between
+jobs). The jobs of one machine should agree on S (the lock files do not record it).
 
 Inside a SLURM job the allocation is used as it is: SLURM has already given the job its devices.
 With no GPU at all, COMMAND runs as it is (on the CPU, with `--device auto`).
@@ -26,6 +30,7 @@ from autoreid.errors import UserError
 
 LOCKS_ENV = "AUTOREID_GPU_LOCKS"
 PLACED_ENV = "AUTOREID_PLACED"   # how the devices were chosen: locks | slurm (set for COMMAND)
+SHARE_ENV = "AUTOREID_JOBS_PER_GPU"  # set for COMMAND where it shares its device with others
 DEFAULT_LOCKS = "/tmp/autoreid-gpu-locks"
 POLL_SECONDS = 1.0
 
@@ -67,9 +72,9 @@ def lock_folder() -> Path:
     return folder
 
 
-def _try_lock(folder: Path, device: str) -> int | None:
-    """An open descriptor holding `device`'s lock, or None when another job holds it."""
-    path = folder / f"{socket.gethostname()}-gpu-{device}.lock"
+def _try_lock(folder: Path, device: str, slot: int = 0) -> int | None:
+    """An open descriptor holding the lock of `device`'s `slot`, or None when another job holds it."""
+    path = folder / f"{socket.gethostname()}-gpu-{device}{f'.{slot}' if slot else ''}.lock"
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -81,9 +86,46 @@ def _try_lock(folder: Path, device: str) -> int | None:
     return fd
 
 
-def claim(n: int, log=None) -> tuple[list[str], list[int]]:
-    """Wait until n of the visible devices are free; return them and the descriptors holding them
-    (close the descriptors, or end the process, to free the devices)."""
+def _whole(folder: Path, device: str, slots: int) -> list[int] | None:
+    """Descriptors holding every slot of `device`, or None (holding nothing) when one is taken."""
+    fds = []
+    for slot in range(slots):
+        fd = _try_lock(folder, device, slot)
+        if fd is None:
+            for held in fds:
+                os.close(held)
+            return None
+        fds.append(fd)
+    return fds
+
+
+def _take(folder: Path, devices: list[str], n: int, slots: int) -> tuple[list[str], list[int]] | None:
+    """One free slot (n == 1 and slots > 1: the first slot free on any device, slot by slot, so
+    that jobs spread over the devices before they share one), else n whole devices; or None."""
+    if n == 1 and slots > 1:
+        for slot in range(slots):
+            for device in devices:
+                fd = _try_lock(folder, device, slot)
+                if fd is not None:
+                    return [device], [fd]
+        return None
+    held: list[tuple[str, list[int]]] = []
+    for device in devices:
+        fds = _whole(folder, device, slots)
+        if fds is not None:
+            held.append((device, fds))
+            if len(held) == n:
+                return [d for d, _ in held], [fd for _, fds in held for fd in fds]
+    for _, fds in held:  # too few: hold none while waiting
+        for fd in fds:
+            os.close(fd)
+    return None
+
+
+def claim(n: int, log=None, slots: int = 1) -> tuple[list[str], list[int]]:
+    """Wait until n of the visible devices (or, n == 1 with `slots` > 1 jobs a device, one slot of
+    one) are free; return them and the descriptors holding them (close the descriptors, or end the
+    process, to free them)."""
     devices = visible_devices()
     if n > len(devices):
         raise UserError(f"place --gpus {n}: this machine exposes {len(devices)} GPU(s) "
@@ -91,27 +133,25 @@ def claim(n: int, log=None) -> tuple[list[str], list[int]]:
     folder = lock_folder()
     waited = False
     while True:
-        held: list[tuple[str, int]] = []
-        for device in devices:
-            fd = _try_lock(folder, device)
-            if fd is not None:
-                held.append((device, fd))
-                if len(held) == n:
-                    return [d for d, _ in held], [fd for _, fd in held]
-        for _, fd in held:  # too few: hold none while waiting
-            os.close(fd)
+        taken = _take(folder, devices, n, slots)
+        if taken is not None:
+            return taken
         if not waited and log:
-            log(f"[place] waiting for {n} free GPU(s) of {', '.join(devices)} (locks in {folder})")
+            what = f"a free slot ({slots} jobs a GPU)" if n == 1 and slots > 1 else f"{n} free GPU(s)"
+            log(f"[place] waiting for {what} of {', '.join(devices)} (locks in {folder})")
         waited = True
         time.sleep(POLL_SECONDS)
 
 
-def place(n: int, command: list[str], log) -> None:
-    """Run `command` in this process on n devices of its own (never returns)."""
+def place(n: int, command: list[str], log, slots: int = 1) -> None:
+    """Run `command` in this process on n devices of its own, or, with n == 1 and `slots` > 1
+    jobs a device, on a slot of one (never returns)."""
     if not command:
         raise UserError("place: give the command to run after --")
     if n < 0:
         raise UserError(f"place --gpus {n}: must be >= 0")
+    if slots < 1:
+        raise UserError(f"place --jobs-per-gpu {slots}: must be >= 1")
     env = dict(os.environ)
     if n == 0:
         pass
@@ -124,12 +164,16 @@ def place(n: int, command: list[str], log) -> None:
     elif not visible_devices():
         log(f"[place] no GPU on this machine: {command[0]} runs on the CPU")
     else:
-        devices, fds = claim(n, log)
+        devices, fds = claim(n, log, slots)
         for fd in fds:
             os.set_inheritable(fd, True)
         env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         env[PLACED_ENV] = "locks"
-        log(f"[place] GPU(s) {','.join(devices)} for: {' '.join(command)}")
+        shared = n == 1 and slots > 1
+        if shared:
+            env[SHARE_ENV] = str(slots)
+        log(f"[place] GPU(s) {','.join(devices)}{f' (shared by up to {slots} jobs)' if shared else ''} "
+            f"for: {' '.join(command)}")
     try:
         os.execvpe(command[0], command, env)
     except OSError as e:

@@ -248,3 +248,49 @@ def test_snakemake_runs_four_searches_on_four_devices_of_their_own(tmp_path):
               for r in runs]
     assert {d["placed_by"] for d in placed} == {"locks"}
     assert sorted(d["CUDA_VISIBLE_DEVICES"] for d in placed) == ["0", "1", "2", "3"]
+
+
+# ---------------------------------------------------------------- several jobs a GPU
+def test_eight_jobs_share_two_devices_four_a_device(tmp_path):
+    """--jobs-per-gpu 4: eight one-GPU jobs run at once on two devices, four on each (spread over
+    the devices first), each told that it shares its device."""
+    env = env_with(tmp_path, "0,1")
+    share = subprocess.Popen([*PLACE, "--gpus", "1", "--jobs-per-gpu", "4", "--", sys.executable,
+                              "-c", "import os; print(os.environ['AUTOREID_JOBS_PER_GPU'])"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = share.communicate(timeout=60)
+    assert share.returncode == 0 and out.strip() == "4", err
+    assert "[place] GPU(s) 0 (shared by up to 4 jobs) for:" in err
+    procs = [subprocess.Popen([*PLACE, "--gpus", "1", "--jobs-per-gpu", "4", "--", *job(tmp_path, 8)],
+                              env=env) for _ in range(8)]
+    for p in procs:
+        assert p.wait(timeout=60) == 0
+    devices = [d for d, _ in given(tmp_path)]
+    assert sorted(devices) == ["0"] * 4 + ["1"] * 4
+
+
+def test_a_job_of_two_gpus_takes_whole_devices_and_waits_for_their_sharers(tmp_path):
+    """A torchrun job of two GPUs takes every slot of two devices: it waits while a one-GPU job
+    holds a slot of one of them, and a one-GPU job finds no slot while it runs."""
+    env = env_with(tmp_path, "0,1")
+    sharer = subprocess.Popen([*PLACE, "--gpus", "1", "--jobs-per-gpu", "2", "--",
+                               *job(tmp_path, 99)], env=env)
+    while not given(tmp_path):
+        time.sleep(0.05)
+    whole = subprocess.Popen([*PLACE, "--gpus", "2", "--jobs-per-gpu", "2", "--", sys.executable,
+                              "-c", "import os; print(os.environ['CUDA_VISIBLE_DEVICES'], "
+                              "os.environ.get('AUTOREID_JOBS_PER_GPU'))"],
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2)
+    assert whole.poll() is None  # one slot of device 0 is taken
+    (tmp_path / "release").write_text("")
+    assert sharer.wait(timeout=30) == 0
+    out, err = whole.communicate(timeout=30)
+    assert whole.returncode == 0 and out.split() == ["0,1", "None"], err
+    assert "waiting for 2 free GPU(s) of 0, 1" in err
+
+
+def test_a_bad_share_is_one_line(tmp_path):
+    proc = subprocess.run([*PLACE, "--gpus", "1", "--jobs-per-gpu", "0", "--", "true"],
+                          env=env_with(tmp_path, "0"), capture_output=True, text=True, timeout=60)
+    assert_user_error(proc, "place --jobs-per-gpu 0: must be >= 1")
