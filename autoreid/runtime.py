@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from autoreid.devices import SHARE_ENV
 from autoreid.errors import UserError
 
 
@@ -43,8 +44,10 @@ def setup(device: str = "auto", threads: int | None = None, seed: int | None = N
           tf32: bool = True) -> torch.device:
     """The run's device: the CPU, or the first GPU this process sees (`autoreid place` and SLURM
     make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. On CUDA, cuDNN autotunes
-    its convolution algorithms (the input shape is fixed), and fp32 matmuls and convolutions run in
-    TF32 or not as `tf32` says (torch's defaults differ: TF32 convolutions, fp32 matmuls)."""
+    its convolution algorithms (the input shape is fixed), fp32 matmuls and convolutions run in
+    TF32 or not as `tf32` says (torch's defaults differ: TF32 convolutions, fp32 matmuls), and a
+    job that shares its GPU with S - 1 others (`autoreid place --jobs-per-gpu S`) may allocate
+    1/S of its memory (beyond that it fails alone, with CUDA's out-of-memory error)."""
     if threads:
         torch.set_num_threads(threads)
     if seed is not None:
@@ -63,6 +66,9 @@ def setup(device: str = "auto", threads: int | None = None, seed: int | None = N
         torch.cuda.set_device(rank)
         torch.backends.cudnn.benchmark = True
         torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
+        share = int(os.environ.get(SHARE_ENV) or 1)
+        if share > 1:
+            torch.cuda.set_per_process_memory_fraction(1 / share, rank)
     return torch.device(device)
 
 

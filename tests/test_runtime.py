@@ -27,3 +27,14 @@ def test_the_cpu_leaves_the_gpu_flags_alone():
     before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
     assert setup("cpu", tf32=not before[0]) == torch.device("cpu")
     assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+
+
+def test_a_job_sharing_its_gpu_may_allocate_its_share_of_the_memory(one_gpu, monkeypatch):
+    fractions = []
+    monkeypatch.setattr(torch.cuda, "set_per_process_memory_fraction",
+                        lambda fraction, device: fractions.append((fraction, device)))
+    setup("cuda")
+    assert fractions == []  # a GPU of its own: all of it
+    monkeypatch.setenv("AUTOREID_JOBS_PER_GPU", "4")
+    setup("cuda")
+    assert fractions == [(0.25, 0)]
