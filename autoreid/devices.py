@@ -183,7 +183,8 @@ def place(n: int, command: list[str], log, slots: int = 1) -> None:
 def describe(device) -> dict:
     """What a run's config.yaml records about where it ran."""
     out = {"device": str(device), "placed_by": os.environ.get(PLACED_ENV),
-           "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES")}
+           "CUDA_VISIBLE_DEVICES": os.environ.get("CUDA_VISIBLE_DEVICES"),
+           "jobs_per_gpu": int(os.environ.get(SHARE_ENV) or 1)}
     if getattr(device, "type", None) == "cuda":
         import torch
 
@@ -192,6 +193,17 @@ def describe(device) -> dict:
                        "cudnn": torch.backends.cudnn.allow_tf32}
     return out
 
+
+
+def share_note(jobs_per_gpu: int, limit: int | None) -> str | None:
+    """A line for the plan where `--resources gpu` (GPU jobs at once) keeps the GPUs from being
+    shared as jobs_per_gpu asks; None where it does not (or there is no budget: a cluster)."""
+    have = len(visible_devices())
+    if jobs_per_gpu == 1 or limit is None or have == 0 or limit >= jobs_per_gpu * have:
+        return None
+    return (f"note: jobs_per_gpu: {jobs_per_gpu}, but --resources gpu={limit} runs at most {limit} "
+            f"GPU job(s) at once; --resources gpu={jobs_per_gpu * have} runs {jobs_per_gpu} on each "
+            f"of this machine's {have} GPU(s)")
 
 
 def plan_gpus(gpus_per_job: int, pretrain_processes: int, limit: int | None, device: str) -> int:

@@ -164,7 +164,8 @@ def test_the_run_config_records_its_devices(market, tmp_path):
     import yaml
 
     devices = yaml.safe_load((out / "config.yaml").read_text())["config"]["devices"]
-    assert devices == {"device": "cpu", "placed_by": "locks", "CUDA_VISIBLE_DEVICES": "3"}
+    assert devices == {"device": "cpu", "placed_by": "locks", "CUDA_VISIBLE_DEVICES": "3",
+                       "jobs_per_gpu": 1}
 
 
 # ---------------------------------------------------------------- the plan
@@ -227,18 +228,19 @@ def test_eight_pretrain_processes_on_one_gpu_stop_the_plan(tmp_path):
 
 
 @pytest.mark.slow
-def test_snakemake_runs_four_searches_on_four_devices_of_their_own(tmp_path):
-    """The real DAG with gpus_per_job: 1 and a budget of four "GPUs": the four searches start
-    together, each under `autoreid place` on its own device (they run on the CPU here)."""
+def test_snakemake_runs_four_searches_two_on_each_of_two_devices(tmp_path):
+    """The real DAG with gpus_per_job: 1, jobs_per_gpu: 2 and a budget of four GPU jobs: the four
+    searches start together, each under `autoreid place`, two on each of two "GPUs" (they run on
+    the CPU here)."""
     import yaml
 
     from autoreid.experiments import Paths
 
     params = slice_params()
-    params["gpus_per_job"] = 1
+    params["gpus_per_job"], params["jobs_per_gpu"] = 1, 2
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     runs = [Paths("results/slice").search("market1501", "baseline", r) for r in (1, 2, 3, 4)]
-    env = env_with(tmp_path, "0,1,2,3")
+    env = env_with(tmp_path, "0,1")
     proc = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"),
                            *[f"{r}/alphas.json" for r in runs], "--configfile", "p.yaml",
                            "--cores", "4", "--resources", "gpu=4"],
@@ -247,7 +249,8 @@ def test_snakemake_runs_four_searches_on_four_devices_of_their_own(tmp_path):
     placed = [yaml.safe_load((tmp_path / r / "config.yaml").read_text())["config"]["devices"]
               for r in runs]
     assert {d["placed_by"] for d in placed} == {"locks"}
-    assert sorted(d["CUDA_VISIBLE_DEVICES"] for d in placed) == ["0", "1", "2", "3"]
+    assert sorted(d["CUDA_VISIBLE_DEVICES"] for d in placed) == ["0", "0", "1", "1"]
+    assert {d["jobs_per_gpu"] for d in placed} == {2}
 
 
 # ---------------------------------------------------------------- several jobs a GPU
@@ -288,6 +291,17 @@ def test_a_job_of_two_gpus_takes_whole_devices_and_waits_for_their_sharers(tmp_p
     out, err = whole.communicate(timeout=30)
     assert whole.returncode == 0 and out.split() == ["0,1", "None"], err
     assert "waiting for 2 free GPU(s) of 0, 1" in err
+
+
+def test_the_plan_notes_a_budget_that_keeps_gpus_from_being_shared(monkeypatch):
+    from autoreid.devices import share_note
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    assert share_note(4, 2) == ("note: jobs_per_gpu: 4, but --resources gpu=2 runs at most 2 GPU "
+                                "job(s) at once; --resources gpu=8 runs 4 on each of this "
+                                "machine's 2 GPU(s)")
+    assert share_note(4, 8) is None and share_note(1, 1) is None
+    assert share_note(4, None) is None  # a cluster: SLURM gives each job its own GPU
 
 
 def test_a_bad_share_is_one_line(tmp_path):

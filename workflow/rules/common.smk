@@ -3,7 +3,7 @@ import os
 import sys
 
 from autoreid.config import load_params
-from autoreid.devices import plan_gpus
+from autoreid.devices import plan_gpus, share_note
 from autoreid.errors import UserError
 from autoreid.data.benchmarks import BENCHMARKS
 from autoreid.experiments import (RANDOM, SEARCH_BENCHMARK, SELECTED, Paths, parse_searched,
@@ -51,13 +51,19 @@ def _gpus_per_job():
         raise WorkflowError(f"{PARAMS}: {e}") from None
     if gpus != config["gpus_per_job"]:
         print("note: no GPU on this machine: the GPU jobs run on the CPU", file=sys.stderr)
+    note = gpus and share_note(config["jobs_per_gpu"], limit)
+    if note:
+        print(note, file=sys.stderr)
     return gpus
 
 
 GPU = _gpus_per_job()
-# GPU jobs run on devices of their own: `autoreid place` takes free ones (file locks) or, in a
-# SLURM job, uses its allocation. Jobs that declare no GPU run as they are.
-PLACE = "autoreid place --gpus {resources.gpu} -- " if GPU else ""
+SHARE = config["jobs_per_gpu"]
+# GPU jobs run on devices of their own, or on a slot of one shared by `jobs_per_gpu` jobs:
+# `autoreid place` takes free ones (file locks) or, in a SLURM job, uses its allocation. Jobs that
+# declare no GPU run as they are. The `gpu` resource counts GPU jobs running at once.
+PLACE = ("autoreid place --gpus {resources.gpu}" + (f" --jobs-per-gpu {SHARE}" if SHARE > 1 else "")
+         + " -- ") if GPU else ""
 PRETRAIN = PLACE + ("autoreid pretrain" if PRETRAIN_PROCESSES == 1 else
                     f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain")
 
