@@ -41,7 +41,7 @@ def test_stages_match_the_snakemake_jobs():
         assert all(f"{o}" in proc.stdout for o in outs), name
         assert "autoreid " in s["cmd"]
     search = [s for n, s in stages.items() if n.startswith("search-")]
-    assert all(s["params"] == [{"params/default.yaml": ["amp", "search", f"search_variants.{v}"]}]
+    assert all(s["params"] == [{"params/default.yaml": ["amp", "tf32", "search", f"search_variants.{v}"]}]
                for s, v in ((s, s["cmd"].split("--variant ")[1].split()[0]) for s in search))
 
 
@@ -53,7 +53,7 @@ def test_pretrain_and_select_declare_only_the_keys_they_read():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     keys = {name: s["params"][0]["params/default.yaml"] for name, s in stages.items() if "params" in s}
     pretrain = [k for name, k in keys.items() if name.startswith("pretrain-")]
-    assert pretrain and all(k == ["amp", "pretrain", "train.C", "train.layers"] for k in pretrain)
+    assert pretrain and all(k == ["amp", "tf32", "pretrain", "train.C", "train.layers"] for k in pretrain)
     assert keys["select"] == ["select.rule", "table1.setting", "table1.runs", "table1.variants",
                               "search.space", "seeds.count", *(f"search_variants.{v}.space" for v in
                                                 ("baseline", "baseline_reid", "retrieval_reid"))]
