@@ -78,9 +78,13 @@ class Paths:
     def selection(self) -> str:
         return f"{self.results}/select/selection.yaml"
 
+    def complexities(self) -> str:
+        """The folder of every network's complexity file."""
+        return f"{self.results}/complexity"
+
     def complexity(self, arch: str, head: str = "reid") -> str:
         """Its parameters and multiply-adds under `head`."""
-        return f"{self.results}/complexity/{arch}-{head}.json"
+        return f"{self.complexities()}/{arch}-{head}.json"
 
     def pretrain(self, setting: str, arch: str) -> str:
         return f"{self.results}/pretrain/{setting}/{arch}"

@@ -53,7 +53,7 @@ def complexities(params: dict) -> dict[str, list[str]]:
     "pcb": [...]}, from the complexity files among every table's inputs (the `complexity` jobs)."""
     from autoreid.experiments import Paths
 
-    folder = Paths(params["results"]).complexity("x", "y").rsplit("/", 1)[0] + "/"
+    folder = Paths(params["results"]).complexities() + "/"
     out: dict[str, list[str]] = {}
     for path in sorted({f for n in NAMES for f in inputs(params, n)}):
         if path.startswith(folder) and path.endswith(".json"):

@@ -102,3 +102,16 @@ def test_a_batch_without_any_positive_pair_gives_zero_and_no_gradient():
     loss = batch_hard_triplet(f, torch.tensor([0, 1, 2]), 0.3)
     loss.backward()
     assert loss.item() == 0.0 and torch.equal(f.grad, torch.zeros_like(f))
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_outputs_give_an_fp32_loss_of_their_upcast_values(dtype):
+    """Under autocast the network's outputs are bf16 or fp16: the losses upcast them first (a
+    triplet margin of 0.3 against distances rounded to bf16's 8 bits would be mostly rounding)."""
+    g = torch.Generator().manual_seed(0)
+    out = {"logits": torch.randn(6, 3, generator=g).to(dtype), "f": torch.randn(6, 5, generator=g).to(dtype)}
+    labels = torch.tensor([0, 0, 1, 1, 2, 2])
+    loss = objective_loss(out, labels, "retrieval", 0.5, 0.3, "f")
+    assert loss.dtype == torch.float32
+    up = {k: v.float() for k, v in out.items()}
+    assert loss.item() == objective_loss(up, labels, "retrieval", 0.5, 0.3, "f").item()
