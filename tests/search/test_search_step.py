@@ -59,10 +59,12 @@ def grads(loss, tensors: dict) -> dict:
     return {n: torch.zeros_like(t) if gi is None else gi for (n, t), gi in zip(tensors.items(), g)}
 
 
-def optimizers(model, lr: float):
+def optimizers(model, lr: float, alpha_lr: float | None = None):
+    """Plain SGD on omega (lr) and on alpha (alpha_lr, default lr): (omega, its optimizer, alpha's)."""
     weights, alphas = split_params(model)
     w_params = list(weights.values())
-    return w_params, torch.optim.SGD(w_params, lr), torch.optim.SGD(list(alphas.values()), lr)
+    return (w_params, torch.optim.SGD(w_params, lr),
+            torch.optim.SGD(list(alphas.values()), lr if alpha_lr is None else alpha_lr))
 
 
 @pytest.mark.smoke
@@ -233,15 +235,13 @@ def test_the_unrolled_gradient_runs_in_fp32_whatever_amp_says():
     got = {}
     for mode in ("off", "bf16"):
         model = tiny_supernet(seed=5).float()
-        weights, alphas = split_params(model)
-        w_opt = torch.optim.SGD(list(weights.values()), 0.0)
-        a_opt = torch.optim.SGD(list(alphas.values()), 1.0)
+        w_params, w_opt, a_opt = optimizers(model, 0.0, 1.0)
         x, y = batch(6)
         xv, yv = batch(7)
         torch.manual_seed(0)
-        search_step(model, c, list(weights.values()), w_opt, a_opt, (x.float(), y), (xv.float(), yv),
+        search_step(model, c, w_params, w_opt, a_opt, (x.float(), y), (xv.float(), yv),
                     xi, Precision(mode, torch.device("cpu")))
-        got[mode] = [a.grad.clone() for a in alphas.values()]
+        got[mode] = [a.grad.clone() for a in model.backbone.arch_parameters()]
     for off, bf16 in zip(got["off"], got["bf16"]):
         torch.testing.assert_close(bf16, off, rtol=0, atol=0)
 
@@ -255,11 +255,9 @@ def test_a_weight_the_loss_does_not_reach_neither_breaks_the_unrolled_step_nor_m
         model = tiny_supernet(seed=5)
         if spare:
             model.head.spare = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
-        weights, alphas = split_params(model)
-        w_opt = torch.optim.SGD(list(weights.values()), 0.1)
-        a_opt = torch.optim.SGD(list(alphas.values()), 1.0)
-        search_step(model, c, list(weights.values()), w_opt, a_opt, batch(6), batch(7), xi)
-        used[spare] = [a.grad.clone() for a in alphas.values()]
+        w_params, w_opt, a_opt = optimizers(model, 0.1, 1.0)
+        search_step(model, c, w_params, w_opt, a_opt, batch(6), batch(7), xi)
+        used[spare] = [a.grad.clone() for a in model.backbone.arch_parameters()]
     assert torch.equal(model.head.spare.detach(), torch.ones(3, dtype=torch.float64))
     for without, with_spare in zip(used[False], used[True]):
         torch.testing.assert_close(with_spare, without, rtol=1e-12, atol=0)
@@ -274,12 +272,10 @@ def test_the_first_order_passes_run_in_amps_precision():
     losses = {}
     for mode in ("off", "bf16"):
         model = tiny_supernet(seed=5).float()
-        weights, alphas = split_params(model)
-        w_opt = torch.optim.SGD(list(weights.values()), 0.0)
-        a_opt = torch.optim.SGD(list(alphas.values()), 0.0)
+        w_params, w_opt, a_opt = optimizers(model, 0.0)
         (x, y), (xv, yv) = batch(6), batch(7)
         precision = Precision(mode, torch.device("cpu"))
-        losses[mode] = search_step(model, c, list(weights.values()), w_opt, a_opt, (x.float(), y),
+        losses[mode] = search_step(model, c, w_params, w_opt, a_opt, (x.float(), y),
                                    (xv.float(), yv), 0.0, precision)
         with torch.no_grad():
             expected = [step._loss(model, c, b.float(), t, precision).item()
