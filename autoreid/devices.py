@@ -86,6 +86,11 @@ def _try_lock(folder: Path, device: str, slot: int = 0) -> int | None:
     return fd
 
 
+def _shares(n: int, slots: int) -> bool:
+    """Whether a job of n GPUs takes one slot of a device shared by `slots` jobs (else whole ones)."""
+    return n == 1 and slots > 1
+
+
 def _whole(folder: Path, device: str, slots: int) -> list[int] | None:
     """Descriptors holding every slot of `device`, or None (holding nothing) when one is taken."""
     fds = []
@@ -102,7 +107,7 @@ def _whole(folder: Path, device: str, slots: int) -> list[int] | None:
 def _take(folder: Path, devices: list[str], n: int, slots: int) -> tuple[list[str], list[int]] | None:
     """One free slot (n == 1 and slots > 1: the first slot free on any device, slot by slot, so
     that jobs spread over the devices before they share one), else n whole devices; or None."""
-    if n == 1 and slots > 1:
+    if _shares(n, slots):
         for slot in range(slots):
             for device in devices:
                 fd = _try_lock(folder, device, slot)
@@ -137,7 +142,7 @@ def claim(n: int, log=None, slots: int = 1) -> tuple[list[str], list[int]]:
         if taken is not None:
             return taken
         if not waited and log:
-            what = f"a free slot ({slots} jobs a GPU)" if n == 1 and slots > 1 else f"{n} free GPU(s)"
+            what = f"a free slot ({slots} jobs a GPU)" if _shares(n, slots) else f"{n} free GPU(s)"
             log(f"[place] waiting for {what} of {', '.join(devices)} (locks in {folder})")
         waited = True
         time.sleep(POLL_SECONDS)
@@ -169,7 +174,7 @@ def place(n: int, command: list[str], log, slots: int = 1) -> None:
             os.set_inheritable(fd, True)
         env["CUDA_VISIBLE_DEVICES"] = ",".join(devices)
         env[PLACED_ENV] = "locks"
-        shared = n == 1 and slots > 1
+        shared = _shares(n, slots)
         if shared:
             env[SHARE_ENV] = str(slots)
         log(f"[place] GPU(s) {','.join(devices)}{f' (shared by up to {slots} jobs)' if shared else ''} "
