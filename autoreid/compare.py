@@ -21,6 +21,7 @@ interval. The verdict is B (the interval lies above 0), A (below 0) or `not reso
 from __future__ import annotations
 
 import glob
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +64,24 @@ def _seed_of(path: Path) -> int | None:
     return int(m[1]) if m else None
 
 
+def _keys(paths: np.ndarray) -> np.ndarray:
+    """Query paths relative to the folder they all sit in: the same benchmark read from two
+    checkouts (or machines) gives the same keys."""
+    if not len(paths):
+        return paths
+    root = os.path.commonpath([os.path.dirname(p) for p in paths.tolist()])
+    return np.array([os.path.relpath(p, root) for p in paths.tolist()])
+
+
 def _aligned(side: list[dict], reference: dict, what: str) -> np.ndarray:
     """(seeds, metrics, queries): each evaluation's per-query values in `reference`'s query order.
     Refused where the query sets differ, or where a query has a true match in one and not the other
     (the galleries differ)."""
-    ref_paths, ref_pids = reference["path"], reference["pid"]
+    ref_paths, ref_pids = _keys(reference["path"]), reference["pid"]
     unique = len(set(ref_paths.tolist())) == len(ref_paths)
     out = []
     for s in side:
-        paths = s["path"]
+        paths = _keys(s["path"])
         if len(paths) == len(ref_paths) and (paths == ref_paths).all():
             order = np.arange(len(paths))
         elif unique and len(paths) == len(ref_paths) and set(paths.tolist()) == set(ref_paths.tolist()):
