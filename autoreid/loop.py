@@ -8,10 +8,9 @@ checkpoint, to the same result as a run that never stopped (on CPU, bit for bit)
         for epoch in loop.epochs_left():
             first, sums = loop.begin(epoch)
             for step, batch in enumerate(batches_from(first), first):
-                ...                   # the step itself: the loop's own
-                loop.check_finite(epoch, step, value)
-                ...
-                loop.after_step(epoch, step, steps, sums)
+                loss = ...            # the step itself: the loop's own
+                sums.add(step, loss=loss)     # on the device: nothing waits for it
+                loop.after_step(epoch, step, steps, sums)  # a logging step reads the sums back
             loop.rows.append(row)
             loop.end_epoch(epoch)     # checkpoint, log.csv and live/, the epoch's line
     ...                               # the run's outputs
@@ -20,8 +19,14 @@ checkpoint, to the same result as a run that never stopped (on CPU, bit for bit)
 A checkpoint holds the config's hash, the epochs and steps done, the running sums of the epoch in
 progress, each stateful object's `state_dict`, torch's random-number states (`rng=True`) and the
 lists the run keeps (its rows, a search's alpha history). Each is written whole (autoreid.io) by
-rank 0; every rank resumes from it. Under torchrun the stop requests of the ranks are pooled after
-every step and every epoch, so that all of them stop at the same step.
+rank 0; every rank resumes from it.
+
+Nothing between two logging steps waits for the GPU: an epoch's losses are summed on the device
+(`Sums`) and read back every `READ_EVERY` steps and at the epoch's last (the "logging step"). There a
+loss that is not finite stops the run, naming the step it first appeared at and the last good
+checkpoint (a checkpoint is never written after it). Under torchrun the ranks pool, at every logging
+step, whether any of them was asked to stop or saw a non-finite loss: all of them stop at the same
+step, the last checkpoint kept.
 """
 from __future__ import annotations
 
@@ -43,6 +48,7 @@ from autoreid.live import epoch_end
 from autoreid.live import save as save_epochs
 from autoreid.runtime import log
 
+READ_EVERY = 25  # steps between two read-backs of the losses from the device (and each epoch's last)
 
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
@@ -122,6 +128,47 @@ class Ranks:
             dist.barrier()
 
 
+class Sums:
+    """An epoch's running sums (its losses; a count), kept on the run's device in float64: adding a
+    step's values does not wait for the GPU. Beside them, the first step at which a sum stopped being
+    finite, and the sums then. `read()` brings them to the host (a logging step, a checkpoint)."""
+
+    def __init__(self, start: dict[str, float], device: torch.device | None = None):
+        self.host = {key: float(value) for key, value in start.items()}  # as last read
+        self.recent: dict[str, float] = {}  # each loss's mean over the steps between the last two reads
+        self.totals = {key: torch.full((), value, dtype=torch.float64, device=device)
+                       for key, value in self.host.items()}
+        self.bad_step = torch.full((), -1, dtype=torch.int64, device=device)
+        self.bad = torch.zeros(len(start), dtype=torch.float64, device=device)
+        self.steps = 0  # steps added since the last read
+        self.bad_values: dict[str, float] = {}  # the sums at the first step they were not finite
+
+    def add(self, step: int, **values) -> None:
+        """One step's values: 0-dim tensors on the device, or numbers."""
+        for key, value in values.items():
+            self.totals[key] += value
+        totals = torch.stack(list(self.totals.values()))
+        first = (self.bad_step < 0) & ~torch.isfinite(totals).all()
+        self.bad_step = torch.where(first, step, self.bad_step)
+        self.bad = torch.where(first, totals, self.bad)
+        self.steps += 1
+
+    def read(self) -> int | None:
+        """Bring the sums to the host (one transfer); the first step whose sums were not finite, or
+        None."""
+        values = torch.cat([torch.stack(list(self.totals.values())), self.bad,
+                            self.bad_step.double()[None]]).tolist()
+        n = len(self.totals)
+        before, self.host = self.host, dict(zip(self.totals, values[:n]))
+        self.recent = {key: (self.host[key] - before[key]) / max(self.steps, 1) for key in self.host}
+        self.steps, bad_step = 0, int(values[-1])
+        self.bad_values = dict(zip(self.totals, values[n:2 * n]))
+        return None if bad_step < 0 else bad_step
+
+    def __getitem__(self, key: str) -> float:
+        return self.host[key]
+
+
 class Loop:
     """The epochs of one run around its steps, in `out`.
 
@@ -133,12 +180,14 @@ class Loop:
     the lists the run appends to (`rows` among them), saved and restored as they are; `extra`: more
     values the checkpoint holds, not restored; `rng`: whether torch's random-number state is saved
     and restored (the CPU's, and that of `ranks.device` where it is a GPU; a single process's);
-    `ranks`: the processes of the run (and their device)."""
+    `ranks`: the processes of the run (and their device); `reports`: what to call at every logging
+    step (the precision's count of skipped steps)."""
 
     def __init__(self, name: str, out: Path, config: dict, epochs: int, objects: dict[str, Any], *,
                  fresh: Callable[[], Any], sums: str = "sums", label: str | None = None,
                  kept: tuple[str, ...] = ("rows",), extra: dict | None = None, rng: bool = True,
-                 ranks: Ranks = Ranks()):
+                 ranks: Ranks = Ranks(), reports: tuple[Callable[[], None], ...] = (),
+                 read_every: int = READ_EVERY):
         self.name, self.label, self.out = name, label or name, Path(out)
         self.path = self.out / "checkpoint.pt"
         self.config, self.epochs, self.objects = config, epochs, objects
@@ -146,6 +195,7 @@ class Loop:
         self.kept: dict[str, list] = {key: [] for key in kept}
         self.start, self.skip, self.sums = 0, 0, None
         self.started, self.stop = 0.0, StopRequest(name)
+        self.reports, self.read_every = reports, read_every
 
     @property
     def rows(self) -> list[dict]:
@@ -210,26 +260,47 @@ class Loop:
     def epochs_left(self) -> Iterator[int]:
         return iter(range(self.start, self.epochs))
 
-    def begin(self, epoch: int) -> tuple[int, Any]:
-        """The epoch's first step and its running sums: where a resumed epoch stopped, else 0 and
-        fresh ones."""
+    def begin(self, epoch: int) -> tuple[int, Sums]:
+        """The epoch's first step and its running sums on the run's device: where a resumed epoch
+        stopped, else 0 and fresh ones."""
         resumed = epoch == self.start
         first = self.skip if resumed else 0
-        return first, self.sums if resumed and self.sums is not None else self.fresh()
+        start = self.sums if resumed and self.sums is not None else self.fresh()
+        return first, Sums(start, self.ranks.device)
 
-    def check_finite(self, epoch: int, step: int, *losses: float) -> None:
-        """Stop a run whose loss became NaN or infinite, naming the step and the last good
-        checkpoint (epoch and step counted from 0)."""
-        if not all(math.isfinite(value) for value in losses):
-            raise UserError(f"{self.name}: loss became {'/'.join(map(str, losses))} at epoch "
-                            f"{epoch + 1} step {step + 1}; last good checkpoint: "
-                            f"{self.path if self.path.exists() else 'none'}")
+    def logging_step(self, step: int, steps: int) -> bool:
+        """Whether the sums are read back after `step` (of `steps`): every `read_every` and the last."""
+        return (step + 1) % self.read_every == 0 or step + 1 == steps
 
-    def after_step(self, epoch: int, step: int, steps: int, sums: Any) -> None:
-        """If a rank was asked to stop and the epoch has steps left: a checkpoint, and exit."""
-        if self.ranks.any(self.stop.requested) and step + 1 < steps:
-            self.checkpoint(epoch, step + 1, sums)
+    def after_step(self, epoch: int, step: int, steps: int, sums: Sums) -> None:
+        """At a logging step: read the sums back, stop every rank if any saw a non-finite loss, and
+        call the reports. Then, if a rank was asked to stop and the epoch has steps left: a
+        checkpoint, and exit. One process checks its stop request after every step; several pool
+        theirs at the logging steps."""
+        logging = self.logging_step(step, steps)
+        stop = self.stop.requested if self.ranks.world == 1 else (
+            logging and self.ranks.any(self.stop.requested))
+        if logging or stop:
+            self.check_finite(epoch, sums)
+            for report in self.reports:
+                report()
+        if stop and step + 1 < steps:
+            self.checkpoint(epoch, step + 1, sums.host)
             self.stop.stop(self.path, f"at epoch {epoch + 1} step {step + 1}")
+
+    def check_finite(self, epoch: int, sums: Sums) -> None:
+        """Read the sums back; stop every rank when any rank's became NaN or infinite, naming the
+        step it happened at and the last good checkpoint."""
+        bad_step = sums.read()
+        if self.ranks.any(bad_step is not None):
+            last = self.path if self.path.exists() else "none"
+            if bad_step is None:
+                raise UserError(f"{self.name}: another rank's loss stopped being finite in epoch "
+                                f"{epoch + 1}; stopping every rank; last good checkpoint: {last}")
+            bad = "/".join(f"{value}" for value in sums.bad_values.values() if not math.isfinite(value))
+            where = f" on rank {self.ranks.rank}" if self.ranks.world > 1 else ""
+            raise UserError(f"{self.name}: loss became {bad}{where} at epoch {epoch + 1} step "
+                            f"{bad_step + 1}; last good checkpoint: {last}")
 
     def end_epoch(self, epoch: int) -> None:
         """The epoch, whose row is the last, is done: a checkpoint, log.csv and live/ and the

@@ -20,17 +20,18 @@ def pairwise_euclidean(x: torch.Tensor) -> torch.Tensor:
 
 def batch_hard_triplet(features: torch.Tensor, labels: torch.Tensor, margin: float = 0.3) -> torch.Tensor:
     """mean_i max(0, margin + max_{p: y_p = y_i} d(i, p) - min_{n: y_n != y_i} d(i, n)),
-    Euclidean distances; anchors with no positive or no negative in the batch are skipped."""
+    Euclidean distances; anchors with no positive or no negative in the batch are skipped (0 when
+    none has both). Every shape is the batch's, whatever the labels: nothing waits for the device
+    to say which anchors count."""
     d = pairwise_euclidean(features)
     same = labels[:, None] == labels[None, :]
     eye = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
     pos, neg = same & ~eye, ~same
     valid = pos.any(dim=1) & neg.any(dim=1)
-    if not valid.any():
-        return features.sum() * 0.0
     hardest_pos = d.masked_fill(~pos, float("-inf")).amax(dim=1)
     hardest_neg = d.masked_fill(~neg, float("inf")).amin(dim=1)
-    return F.relu(margin + hardest_pos - hardest_neg)[valid].mean()
+    per_anchor = torch.where(valid, F.relu(margin + hardest_pos - hardest_neg), 0.0)
+    return per_anchor.sum() / valid.sum().clamp_min(1)
 
 
 def _fp32(x: torch.Tensor) -> torch.Tensor:

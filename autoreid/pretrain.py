@@ -10,6 +10,7 @@ compare a digest of their weights; they must agree (DDP keeps them in sync), and
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -104,7 +105,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
     loop = Loop("pretrain", out, config, cfg.epochs,
                 {"model": model, "opt": opt, "sched": sched, "scaler": precision},
                 fresh=lambda: {"loss": 0.0, "correct": 0, "seen": 0}, extra={"world": world},
-                rng=False, ranks=Ranks(rank, world, device))
+                rng=False, ranks=Ranks(rank, world, device), reports=(precision.report,))
     state = loop.resume()
     if state is not None and loop.skip and state.get("world") != world:
         log(f"[pretrain] the checkpoint is from {state['world']} ranks, this run has {world}: "
@@ -125,14 +126,12 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
             first, sums = loop.begin(epoch)
             for step, (x, y) in enumerate(data.batches(batches, aug, first), first):
-                x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
-                value, logits = _step(net, opt, precision, loss_fn, x, y)
-                loop.check_finite(epoch, step, value)
-                sums["loss"] += value
-                sums["correct"] += int((logits.argmax(1) == y).sum())
-                sums["seen"] += len(y)
+                x = x.to(device, memory_format=torch.channels_last, non_blocking=True)
+                y = y.to(device, non_blocking=True)
+                loss, logits = _step(net, opt, precision, loss_fn, x, y)
+                sums.add(step, loss=loss, correct=(logits.argmax(1) == y).sum(), seen=len(y))
                 if rank == 0:
-                    progress.step(epoch, step, len(y) * world, loss=value)
+                    progress.step(epoch, step, len(y) * world, loss=sums.recent.get("loss", math.nan))
                 loop.after_step(epoch, step, len(batches), sums)
             digests = _digests(model, epoch, world)
             seconds = time.time() - t0
@@ -165,8 +164,8 @@ def _shards(data_dir: str, images: int, cfg: PretrainConfig, rank: int, world: i
 
 
 def _step(net: nn.Module, opt, precision: Precision, loss_fn, x: torch.Tensor,
-          y: torch.Tensor) -> tuple[float, torch.Tensor]:
-    """One update of the weights on a batch of this rank's: the loss's value, and the logits."""
+          y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One update of the weights on a batch of this rank's: the loss and the logits, on the device."""
     with precision.autocast():
         logits = net(x)
     loss = loss_fn(logits.float(), y)
@@ -174,7 +173,7 @@ def _step(net: nn.Module, opt, precision: Precision, loss_fn, x: torch.Tensor,
     precision.backward(loss)
     precision.step(opt)
     precision.update()
-    return loss.item(), logits
+    return loss.detach(), logits
 
 
 def _digests(model: nn.Module, epoch: int, world: int) -> list[float]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from autoreid.space.part_aware import stripe_matrices
+from autoreid.space.part_aware import stripe_matrix
 
 
 class ReIDHead(nn.Module):
@@ -44,8 +44,8 @@ class PCBHead(nn.Module):
         self.classifiers = nn.ModuleList(nn.Linear(embedding, num_classes) for _ in range(parts))
 
     def forward(self, fmap: torch.Tensor) -> dict[str, torch.Tensor]:
-        pool, _ = stripe_matrices(fmap.shape[2], self.parts)
-        stripes = torch.einsum("nchw,ph->npc", fmap, pool.to(fmap)) / fmap.shape[3]  # (n, P, C)
+        pool = stripe_matrix(fmap.shape[2], self.parts, 0, fmap)
+        stripes = torch.einsum("nchw,ph->npc", fmap, pool) / fmap.shape[3]  # (n, P, C)
         embeds = [e(stripes[:, i]) for i, e in enumerate(self.embed)]
         logits = torch.stack([c(self.drop(x)) for c, x in zip(self.classifiers, embeds)])
         return {"f": stripes.flatten(1), "g": torch.cat(embeds, dim=1), "logits": logits}

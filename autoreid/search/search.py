@@ -67,9 +67,10 @@ class SearchConfig:
 
 
 def _to(batch, device: torch.device):
-    """(images, labels) on `device`; images channels-last, which the convs run faster on."""
+    """(images, labels) on `device`, copied without waiting; images channels-last, which the convs
+    run faster on."""
     x, y = batch
-    return x.to(device, memory_format=torch.channels_last), y.to(device)
+    return x.to(device, memory_format=torch.channels_last, non_blocking=True), y.to(device, non_blocking=True)
 
 
 def alpha_weights(model: ReIDNet) -> dict:
@@ -119,7 +120,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
                 {"model": model, "w_opt": w_opt, "a_opt": a_opt, "w_sched": w_sched,
                  "a_sched": a_sched, "scaler": precision},
                 fresh=lambda: {"loss_w": 0.0, "loss_alpha": 0.0}, kept=("history", "rows"),
-                ranks=Ranks(device=device))
+                ranks=Ranks(device=device), reports=(precision.report,))
     loop.resume()
     save_config(out, {"split": str(split_file), **config, "devices": describe(device)}, cfg.seed)
 
@@ -139,11 +140,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
                 tb, vb = _to(tb, device), _to(vb, device)
                 loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
                                              w_sched.get_last_lr()[0], precision)
-                loop.check_finite(epoch, step, loss_w, loss_a)
-                sums["loss_w"] += loss_w
-                sums["loss_alpha"] += loss_a
-                progress.step(epoch, step, len(tb[1]) + len(vb[1]), loss_w=loss_w,
-                              loss_alpha=loss_a)
+                sums.add(step, loss_w=loss_w, loss_alpha=loss_a)
+                progress.step(epoch, step, len(tb[1]) + len(vb[1]), **sums.recent)
                 loop.after_step(epoch, step, steps, sums)
             seconds = time.time() - t0
             rows.append({"epoch": epoch + 1, "loss_w": sums["loss_w"] / steps,

@@ -43,7 +43,7 @@ class _Replay:
         return fn(*args)
 
 
-def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float) -> float:
+def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float) -> torch.Tensor:
     """DARTS second-order gradient of the val loss w.r.t. alpha; sets alpha.grad; returns the loss.
     The finite differences step omega by FD_RADIUS (in norm) along dL_val/domega'. In fp32 (no
     autocast, no loss scaling); the three D_train passes share their dropout masks."""
@@ -78,15 +78,15 @@ def _unrolled_alpha_grad(model: ReIDNet, cfg, train_batch, val_batch, xi: float)
             w.copy_(b)
     for a, da, gp, gm in zip(alphas, d_alpha, g_plus, g_minus):
         a.grad = da - xi * (gp - gm) / (2 * eps)
-    return val_loss.item()
+    return val_loss.detach()
 
 
 def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
-                val_batch, xi: float, amp: Precision = OFF) -> tuple[float, float]:
+                val_batch, xi: float, amp: Precision = OFF) -> tuple[torch.Tensor, torch.Tensor]:
     """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
     D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
     with the virtual step `xi`, in fp32), the other forward passes in `amp`'s precision. Returns
-    both losses."""
+    both losses, on the device (nothing in the step waits for it)."""
     w_opt.zero_grad()
     lw = _loss(model, cfg, *train_batch, amp)
     amp.backward(lw, inputs=w_params)
@@ -99,6 +99,6 @@ def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
         la = _loss(model, cfg, *val_batch, amp)
         amp.backward(la, inputs=model.backbone.arch_parameters())
         amp.step(a_opt)
-        loss_a = la.item()
+        loss_a = la.detach()
     amp.update()
-    return lw.item(), loss_a
+    return lw.detach(), loss_a

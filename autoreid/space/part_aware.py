@@ -55,8 +55,17 @@ def _full_precision(device: torch.device):
     return contextlib.nullcontext()
 
 
-def _matrix(height: int, parts: int, which: int, like: torch.Tensor) -> torch.Tensor:
-    return stripe_matrices(height, parts)[which].to(device=like.device, dtype=like.dtype)
+def stripe_matrix(height: int, parts: int, which: int, like: torch.Tensor) -> torch.Tensor:
+    """`stripe_matrices`' pool (`which` 0) or expand (1) on `like`'s device in its dtype, made there
+    once: a forward pass copies nothing from the host (no synchronisation, and CUDA graphs can
+    capture it)."""
+    return _on_device(height, parts, which, like.device, like.dtype)
+
+
+@functools.lru_cache(maxsize=256)
+def _on_device(height: int, parts: int, which: int, device: torch.device,
+               dtype: torch.dtype) -> torch.Tensor:
+    return stripe_matrices(height, parts)[which].to(device=device, dtype=dtype)
 
 
 class PartAware(nn.Module):
@@ -76,7 +85,7 @@ class PartAware(nn.Module):
         dtype = torch.promote_types(x.dtype, torch.float32)
         columns = self.body(x).to(dtype).mean(dim=3)  # (n, C, H): each row's mean over columns
         with _full_precision(x.device):
-            pool = _matrix(x.shape[2], self.parts, 0, columns)
+            pool = stripe_matrix(x.shape[2], self.parts, 0, columns)
             body = torch.matmul(columns, pool.t()).transpose(1, 2)  # (n, M, C)
             q, k, v = self.query(body), self.key(body), self.value(body)
             attention = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
@@ -85,6 +94,6 @@ class PartAware(nn.Module):
             x = self.reduce(x)
         n, _, h, w = x.shape
         with _full_precision(x.device):
-            rows = torch.matmul(_matrix(h, self.parts, 1, body), body)  # (n, H, C)
+            rows = torch.matmul(stripe_matrix(h, self.parts, 1, body), body)  # (n, H, C)
         enhanced = rows.to(x.dtype).transpose(1, 2).unsqueeze(-1).expand(n, -1, h, w)
         return self.fuse(torch.cat([x, enhanced], dim=1))

@@ -84,7 +84,8 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
               "input_digests": {"manifest": file_digest(manifest), "init": file_digest(init)}}
     loop = Loop("train", out, config, cfg.epochs,
                 {"model": model, "opt": opt, "sched": sched, "scaler": precision},
-                label=f"train {spec.name}", sums="total", fresh=float, ranks=Ranks(device=device))
+                label=f"train {spec.name}", fresh=lambda: {"loss": 0.0}, ranks=Ranks(device=device),
+                reports=(precision.report,))
     loop.resume()
     save_config(out, {"manifest": str(manifest), **config, "devices": describe(device)}, cfg.seed)
 
@@ -96,15 +97,13 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
             model.train()
             sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
-            first, total = loop.begin(epoch)
+            first, sums = loop.begin(epoch)
             for step, (x, y) in enumerate(data.batches(sampler, aug, first), first):
-                value = _step(model, opt, precision, cfg, x, y, device)
-                loop.check_finite(epoch, step, value)
-                total += value
-                progress.step(epoch, step, len(y), loss=value)
-                loop.after_step(epoch, step, len(sampler), total)
+                sums.add(step, loss=_step(model, opt, precision, cfg, x, y, device))
+                progress.step(epoch, step, len(y), **sums.recent)
+                loop.after_step(epoch, step, len(sampler), sums)
             seconds = time.time() - t0
-            row = {"epoch": epoch + 1, "loss": total / len(sampler), "lr": sched.get_last_lr()[0],
+            row = {"epoch": epoch + 1, "loss": sums["loss"] / len(sampler), "lr": sched.get_last_lr()[0],
                    "seconds": round(seconds, 3),
                    "images_per_s": round(len(sampler) * cfg.P * cfg.K / max(seconds, 1e-9), 1),
                    "mAP": "", "rank1": ""}
@@ -133,9 +132,10 @@ def _check(arch: str, cfg: TrainConfig, init: str | None) -> None:
 
 
 def _step(model, opt, precision: Precision, cfg: TrainConfig, x: torch.Tensor, y: torch.Tensor,
-          device: torch.device) -> float:
-    """One update of the weights on a P x K batch: the training loss (§4.2), its value."""
-    x, y = x.to(device, memory_format=torch.channels_last), y.to(device)
+          device: torch.device) -> torch.Tensor:
+    """One update of the weights on a P x K batch: the training loss (§4.2), on the device."""
+    x = x.to(device, memory_format=torch.channels_last, non_blocking=True)
+    y = y.to(device, non_blocking=True)
     with precision.autocast():
         outputs = model(x)
     loss = objective_loss(outputs, y, cfg.loss, cfg.lam, cfg.margin, cfg.triplet_feature)
@@ -143,7 +143,7 @@ def _step(model, opt, precision: Precision, cfg: TrainConfig, x: torch.Tensor, y
     precision.backward(loss)
     precision.step(opt)
     precision.update()
-    return loss.item()
+    return loss.detach()
 
 
 def _validate(model, manifest: str, cfg: TrainConfig, device, store, workers, feature,

@@ -8,6 +8,7 @@ import pytest
 import torch
 import yaml
 
+from autoreid import optim
 from autoreid.config import resolve
 from autoreid.amp import Precision
 from autoreid.errors import UserError
@@ -137,16 +138,22 @@ def test_the_part_aware_attention_runs_in_fp32_under_bf16():
     torch.testing.assert_close(low.float(), exact, rtol=0.05, atol=0.05)
 
 
-def test_a_bf16_step_with_non_finite_gradients_is_skipped():
+@pytest.mark.parametrize("make", [lambda p: optim.Adam(p, 0.1), lambda p: torch.optim.Adam(p, 0.1)],
+                         ids=["fused: skipped on the device", "not fused: asked of the host"])
+def test_a_bf16_step_with_non_finite_gradients_is_skipped(make):
     w = torch.nn.Parameter(torch.ones(3))
-    opt = torch.optim.Adam([w], 0.1)
-    bf16, off = Precision("bf16", CPU), Precision("off", CPU)
+    opt = make([w])
+    lines = []
+    bf16, off = Precision("bf16", CPU, lines.append), Precision("off", CPU)
     w.grad = torch.tensor([1.0, float("nan"), 1.0])
     bf16.step(opt)
     assert torch.equal(w.detach(), torch.ones(3)) and bf16.skipped == 1  # untouched
+    bf16.report()
     w.grad = torch.tensor([1.0, 1.0, 1.0])
     bf16.step(opt)
+    bf16.report()  # nothing new to say
     assert (w.detach() < 1).all() and bf16.skipped == 1
+    assert lines == ["[amp] non-finite gradients: 1 step(s) skipped (1 so far)"]
     w.grad = torch.tensor([float("inf"), 1.0, 1.0])
     off.step(opt)  # fp32 steps as asked: the run's loss check reports the NaN
     assert torch.isnan(w.detach()[0])

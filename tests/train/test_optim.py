@@ -1,5 +1,6 @@
-"""autoreid.optim: torch's SGD and Adam updates, step for step, and no torch._dynamo import on the
-way (a search and a training run in a fresh process, as Snakemake starts them)."""
+"""autoreid.optim: torch's fused SGD and Adam updates, step for step; a first step skipped on the
+device leaves no garbage behind; and no torch._dynamo import on the way (a search and a training run
+in a fresh process, as Snakemake starts them)."""
 import subprocess
 import sys
 
@@ -33,9 +34,37 @@ def trajectory(make, steps: int = 5) -> list[torch.Tensor]:
 ])
 @pytest.mark.smoke
 def test_the_update_is_torchs(ours, torchs, kw):
-    mine, theirs = trajectory(lambda p: ours(p, **kw)), trajectory(lambda p: torchs(p, **kw))
+    mine, theirs = trajectory(lambda p: ours(p, **kw)), trajectory(lambda p: torchs(p, fused=True, **kw))
     assert all(torch.equal(a, b) for a, b in zip(mine, theirs))
     assert not all(torch.equal(a, b) for a, b in zip(mine, trajectory(lambda p: ours(p, lr=0.0))))
+    plain = trajectory(lambda p: torchs(p, **kw))  # torch's default kernels: the same to rounding
+    assert all(torch.allclose(a, b, rtol=1e-4, atol=1e-4) for a, b in zip(mine, plain))
+    assert ours([torch.nn.Parameter(torch.zeros(1))], **kw).defaults["fused"]
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, 0.1, momentum=0.9, weight_decay=5e-4),
+                                  lambda p: optim.Adam(p, 0.1, weight_decay=5e-4)])
+def test_a_first_step_skipped_on_the_device_leaves_the_state_as_new(make):
+    """The fused kernels skip a step whose `found_inf` is set; skipped first, the next step is the
+    first step a fresh optimizer takes (torch's fused SGD alone would leave its momentum buffer
+    uninitialised there)."""
+    w, fresh_w = torch.nn.Parameter(torch.ones(3)), torch.nn.Parameter(torch.ones(3))
+    opt, fresh = make([w]), make([fresh_w])
+    w.grad = torch.tensor([1.0, float("nan"), 2.0])
+    opt.found_inf = torch.ones(())
+    opt.step()
+    del opt.found_inf
+    assert torch.equal(w.detach(), torch.ones(3))
+    for p in (w, fresh_w):
+        p.grad = torch.tensor([1.0, -1.0, 2.0])
+    opt.step()
+    fresh.step()
+    assert torch.equal(w.detach(), fresh_w.detach())
+    for p in (w, fresh_w):
+        p.grad = torch.tensor([0.5, 0.5, 0.5])
+    opt.step()
+    fresh.step()
+    assert torch.equal(w.detach(), fresh_w.detach())  # the momentum (or moments) too
 
 
 def test_the_optimizers_leave_torch_as_it_is_and_never_import_dynamo():

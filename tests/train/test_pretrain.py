@@ -2,6 +2,7 @@
 and the weights initialising reID training; bad inputs."""
 import csv
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -74,6 +75,45 @@ def test_two_ranks_stay_in_sync_and_resume(imagenet, tmp_path):
     assert resumed.returncode == 0 and "resuming from" in resumed.stderr, resumed.stderr[-2000:]
     again = torch.load(out / "weights.pt", weights_only=True)["backbone"]
     assert all(torch.allclose(ref[k], again[k], atol=1e-6) for k in ref)
+
+
+POISON = """import os
+if os.environ.get("RANK") == "1":  # rank 1's loss turns NaN at its 5th step: epoch 2, step 2
+    import torch
+    real, calls = torch.nn.CrossEntropyLoss.forward, []
+
+    def poisoned(self, *args, **kwargs):
+        calls.append(1)
+        loss = real(self, *args, **kwargs)
+        return loss * float("nan") if len(calls) == 5 else loss
+
+    torch.nn.CrossEntropyLoss.forward = poisoned
+"""
+
+
+@pytest.mark.slow
+def test_a_nan_on_one_rank_stops_every_rank_with_the_last_checkpoint(imagenet, tmp_path):
+    """Rank 1 alone sees a NaN loss (a sitecustomize injects it into that process): both ranks stop
+    at the next logging step, each with one line, instead of rank 0 waiting in a collective until a
+    timeout; the checkpoint after epoch 1 is kept."""
+    (tmp_path / "poison").mkdir()
+    (tmp_path / "poison" / "sitecustomize.py").write_text(POISON)
+    out = tmp_path / "out"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore",
+               PYTHONPATH=os.pathsep.join([str(tmp_path / "poison"), str(ROOT)]))
+    proc = subprocess.run([*TORCHRUN, "pretrain", "--raw", str(imagenet), "--arch", "DARTS_V2", *NET, *SETS,
+                           "--out-dir", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode != 0
+    # the two ranks write to one stream: their lines may run into each other
+    lines = sorted(re.findall(r"autoreid pretrain: error: (.*?checkpoint: \S*?checkpoint\.pt)", proc.stderr))
+    assert len(lines) == 2, proc.stderr[-3000:]  # one a rank: rank 0 names its own NaN (DDP
+    # averaged rank 1's NaN gradients into its weights) or, had its loss stayed finite, rank 1's
+    assert lines[1] == (f"pretrain: loss became nan on rank 1 at epoch 2 step 2; last good checkpoint: "
+                        f"{out / 'checkpoint.pt'}")
+    assert lines[0].startswith("pretrain: ") and lines[0].endswith(str(out / "checkpoint.pt"))
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["epoch"] == 1
+    assert not (out / "weights.pt").exists()
 
 
 def test_weights_initialise_training_and_mismatch_is_refused(imagenet, market, tmp_path):
