@@ -6,9 +6,9 @@ written for evaluation stay fp32. fp16 scales the loss (a gradient scaler, one p
 omega and alpha steps share it). A step whose gradients are not finite is skipped without the host
 waiting for the GPU: one check, on the gradients' norm (the one clipping computes), handed to the
 optimizer's fused kernel (autoreid.optim), which leaves the weights and its state as they were; the
-count of skipped steps is read back at the logging steps (`report`). bf16 on a CUDA device without bf16 tensor cores (compute
-capability below 8.0: the V100 and T4, where torch emulates bf16 slowly) falls back to fp16; on
-the CPU, bf16 autocast works (the tests run it there) and fp16 is refused.
+count of skipped steps is read back at the logging steps (`report`). bf16 on a CUDA device without
+bf16 tensor cores (compute capability below 8.0: the V100 and T4, where torch emulates bf16 slowly)
+falls back to fp16; on the CPU, bf16 autocast works (the tests run it there) and fp16 is refused.
 """
 from __future__ import annotations
 

@@ -64,6 +64,7 @@ def validate(params: Any, source: str = "params") -> dict:
         raise UserError(f"{source}: {where}: {e.message}")
     if params["amp"] is False:  # `amp: off` unquoted (as `dvc exp run -S` rewrites it) is YAML's false
         params["amp"] = "off"
+    params["compile"] = params["compile"] in (True, "on")  # on/off: YAML 1.1's booleans, 1.2's strings
     from autoreid.config_checks import check
 
     check(params, source)
@@ -136,7 +137,7 @@ def overridden(params: str | Path | None = None, overrides: list[str] | Mapping[
     """A params file (None: the default profile) with overrides (`key=value` strings or a mapping)
     written in, then checked as the file is. A dotted key (`rerank.k1`, `device`) is a path from
     the file's top; a plain key is one of `section` (written into its named entry `name` where
-    one is given), or else a top-level key (`device`, `amp`, `threads`, `workers`)."""
+    one is given), or else a top-level key (`device`, `amp`, `compile`, `threads`, `workers`)."""
     path = params_path(params)
     params_ = load_params(path)  # the file on its own first: its errors name it alone
     values = parse_overrides(overrides) if isinstance(overrides, list) else dict(overrides or {})

@@ -17,27 +17,31 @@ from autoreid.errors import UserError
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Where and how a job runs: the params' top-level device, threads, amp, tf32 and workers."""
+    """Where and how a job runs: the params' top-level device, threads, amp, tf32, compile and
+    workers."""
     device: str  # auto | cpu | cuda
     threads: int  # CPU threads for torch (0: torch's default)
     amp: str  # off | bf16 | fp16
     tf32: bool  # fp32 matmuls and convolutions in TF32 on a GPU
+    compile: bool  # torch.compile of the search and training steps
     workers: int  # DataLoader worker processes
 
 
 @dataclass(frozen=True)
 class Placement:
     """Where a stage runs once set up: its device, its DataLoader worker processes, the mixed
-    precision of the network's passes, and the image store it reads (None: decode the files)."""
+    precision of the network's passes, the image store it reads (None: decode the files), and
+    whether its steps are compiled."""
     device: torch.device
     workers: int
     amp: str
     store: str | None
+    compile: bool
 
     @classmethod
-    def cpu(cls, amp: str = "off") -> "Placement":
+    def cpu(cls, amp: str = "off", compile: bool = False) -> "Placement":
         """The CPU, in the main process, decoding the files."""
-        return cls(torch.device("cpu"), 0, amp, None)
+        return cls(torch.device("cpu"), 0, amp, None, compile)
 
 
 def setup(device: str = "auto", threads: int | None = None, seed: int | None = None,

@@ -25,8 +25,8 @@ def add_params(p: argparse.ArgumentParser, section: str | None, what: str,
     where = f"of `{section}`".replace("{dataset}", "<dataset>") if section else "of the top level"
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help=f"override one params key (repeatable): a key {where} (or of the "
-                   "named entry given), a top-level key (device, amp, tf32, workers), or a dotted path "
-                   "from the top (rerank.k1); the value is parsed as YAML and checked as the "
+                   "named entry given), a top-level key (device, amp, tf32, compile, workers), or a "
+                   "dotted path from the top (rerank.k1); the value is parsed as YAML and checked as the "
                    "params file is (default: none)")
     p.set_defaults(section=section, named=named)
 
@@ -69,7 +69,7 @@ def setup(a: argparse.Namespace, seed: int | None = None):
 
     rt = config(a, "runtime")
     return Placement(setup_device(rt.device, rt.threads, seed, rt.tf32), rt.workers, rt.amp,
-                     getattr(a, "store", None))
+                     getattr(a, "store", None), rt.compile)
 
 
 def record(a: argparse.Namespace, path: str | Path) -> None:

@@ -19,6 +19,7 @@ import torch
 
 from autoreid import optim
 from autoreid.amp import Precision
+from autoreid.compiled import compiled
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
@@ -122,7 +123,9 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
                 fresh=lambda: {"loss_w": 0.0, "loss_alpha": 0.0}, kept=("history", "rows"),
                 ranks=Ranks(device=device), reports=(precision.report,))
     loop.resume()
-    save_config(out, {"split": str(split_file), **config, "devices": describe(device)}, cfg.seed)
+    save_config(out, {"split": str(split_file), **config, "compile": where.compile,
+                      "devices": describe(device)}, cfg.seed)
+    net = compiled(model, device, where.compile)  # the step's network: `model` or its compiled twin
 
     samplers = {s: PKSampler(half.labels, cfg.P, cfg.K, torch.Generator())
                 for s, half in halves.items()}
@@ -138,7 +141,7 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
             first, sums = loop.begin(epoch)
             for step, (tb, vb) in enumerate(_batches(halves, samplers, cfg.seed, epoch, first), first):
                 tb, vb = _to(tb, device), _to(vb, device)
-                loss_w, loss_a = search_step(model, cfg, w_params, w_opt, a_opt, tb, vb,
+                loss_w, loss_a = search_step(net, cfg, w_params, w_opt, a_opt, tb, vb,
                                              w_sched.get_last_lr()[0], precision)
                 sums.add(step, loss_w=loss_w, loss_alpha=loss_a)
                 progress.step(epoch, step, len(tb[1]) + len(vb[1]), **sums.recent)

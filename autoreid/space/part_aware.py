@@ -30,19 +30,20 @@ from torch import nn
 from autoreid.space.layers import ReLUConvBN
 
 
-@functools.lru_cache(maxsize=256)
-def stripe_matrices(height: int, parts: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(pool, expand): pool (parts x height) averages rows into stripes; expand (height x parts)
-    gives each row the mean of the stripes that cover it.
+def stripe_matrices(height: int, parts: int,
+                    device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """(pool, expand) in fp32 on `device` (default: the CPU): pool (parts x height) averages rows into
+    stripes; expand (height x parts) gives each row the mean of the stripes that cover it.
 
     Stripe i covers rows [floor(i*H/M), max(floor(i*H/M)+1, floor((i+1)*H/M))): a partition into
     stripes whose heights differ by at most one when H >= M; overlapping one-row stripes when H < M.
+    Made from `arange`s on the device itself: nothing is copied from the host.
     """
-    cover = torch.zeros(parts, height, device="cpu")  # cached: never on the meta device of `complexity`
-    for i in range(parts):
-        start = (i * height) // parts
-        end = max(start + 1, ((i + 1) * height) // parts)
-        cover[i, start:end] = 1.0
+    i = torch.arange(parts, device=device)
+    start = i * height // parts
+    end = torch.maximum(start + 1, (i + 1) * height // parts)
+    rows = torch.arange(height, device=device)
+    cover = ((rows >= start[:, None]) & (rows < end[:, None])).float()
     pool = cover / cover.sum(dim=1, keepdim=True)
     expand = cover.t() / cover.t().sum(dim=1, keepdim=True)
     return pool, expand
@@ -56,16 +57,18 @@ def _full_precision(device: torch.device):
 
 
 def stripe_matrix(height: int, parts: int, which: int, like: torch.Tensor) -> torch.Tensor:
-    """`stripe_matrices`' pool (`which` 0) or expand (1) on `like`'s device in its dtype, made there
-    once: a forward pass copies nothing from the host (no synchronisation, and CUDA graphs can
-    capture it)."""
+    """`stripe_matrices`' pool (`which` 0) or expand (1) on `like`'s device in its dtype: made there
+    once, and cached (a forward pass copies nothing from the host); in a compiled graph, made by the
+    graph itself (inductor folds it into a constant)."""
+    if torch.compiler.is_compiling():
+        return stripe_matrices(height, parts, like.device)[which].to(like.dtype)
     return _on_device(height, parts, which, like.device, like.dtype)
 
 
 @functools.lru_cache(maxsize=256)
 def _on_device(height: int, parts: int, which: int, device: torch.device,
                dtype: torch.dtype) -> torch.Tensor:
-    return stripe_matrices(height, parts)[which].to(device=device, dtype=dtype)
+    return stripe_matrices(height, parts, device)[which].to(dtype)
 
 
 class PartAware(nn.Module):

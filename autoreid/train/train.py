@@ -12,6 +12,7 @@ import torch
 
 from autoreid import optim
 from autoreid.amp import Precision
+from autoreid.compiled import compiled
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet
 from autoreid.data.manifest import read_manifest
@@ -87,7 +88,9 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
                 label=f"train {spec.name}", fresh=lambda: {"loss": 0.0}, ranks=Ranks(device=device),
                 reports=(precision.report,))
     loop.resume()
-    save_config(out, {"manifest": str(manifest), **config, "devices": describe(device)}, cfg.seed)
+    save_config(out, {"manifest": str(manifest), **config, "compile": where.compile,
+                      "devices": describe(device)}, cfg.seed)
+    net = compiled(model, device, where.compile)  # the step's network: `model` or its compiled twin
 
     sampler = PKSampler(data.labels, cfg.P, cfg.K, torch.Generator())
     progress = Progress(f"train {spec.name}", cfg.epochs, loop.start, len(sampler))
@@ -99,7 +102,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
             first, sums = loop.begin(epoch)
             for step, (x, y) in enumerate(data.batches(sampler, aug, first), first):
-                sums.add(step, loss=_step(model, opt, precision, cfg, x, y, device))
+                sums.add(step, loss=_step(net, opt, precision, cfg, x, y, device))
                 progress.step(epoch, step, len(y), **sums.recent)
                 loop.after_step(epoch, step, len(sampler), sums)
             seconds = time.time() - t0

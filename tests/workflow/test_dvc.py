@@ -41,7 +41,8 @@ def test_stages_match_the_snakemake_jobs():
         assert all(f"{o}" in proc.stdout for o in outs), name
         assert "autoreid " in s["cmd"]
     search = [s for n, s in stages.items() if n.startswith("search-")]
-    assert all(s["params"] == [{"params/default.yaml": ["amp", "tf32", "search", f"search_variants.{v}"]}]
+    keys = ["amp", "tf32", "compile", "search"]
+    assert all(s["params"] == [{"params/default.yaml": [*keys, f"search_variants.{v}"]}]
                for s, v in ((s, s["cmd"].split("--variant ")[1].split()[0]) for s in search))
 
 
