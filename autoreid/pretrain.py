@@ -23,7 +23,7 @@ from torch import nn
 from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.config import as_dict
-from autoreid.data.dataset import ImageSet
+from autoreid.data.dataset import ImageSet, gpu
 from autoreid.data.imagefolder import load_imagefolder
 from autoreid.data.resized_crop import ResizedCrop
 from autoreid.devices import describe
@@ -125,7 +125,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             sampler.set_epoch(epoch)
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch * world + rank)
             first, sums = loop.begin(epoch)
-            for step, (x, y) in enumerate(data.batches(batches, aug, first), first):
+            for step, (x, y) in enumerate(data.batches(batches, aug, first, gpu(device)), first):
                 x = x.to(device, memory_format=torch.channels_last, non_blocking=True)
                 y = y.to(device, non_blocking=True)
                 loss, logits = _step(net, opt, precision, loss_fn, x, y)

@@ -92,9 +92,9 @@ def main() -> None:
                "dense: ≈ 35 GB per N x N array", "completes in ≤ 16 GiB",
                done and ours["peak_bytes"] <= 16 * GIB)
 
-    st = search.measure(a.search_size, threads=a.threads)
+    st = search.measure(a.search_size, threads=a.threads, methods=("plain", "ours"))
     ours, plain = st["ours"], st["plain"]
-    C, h, w = search.SIZES[a.search_size]
+    C, _, h, w = search.SIZES[a.search_size]
     report(f"search step, C={C}, {h}x{w}, 2x16 images",
            f"{ours['images_per_s']:.2f} img/s, {ours['peak_bytes'] / GIB:.2f} GiB",
            f"plain DARTS supernet {plain['images_per_s']:.2f} img/s, "

@@ -58,6 +58,8 @@ class PadCrop:
     def apply(self, images: np.ndarray, params: list[tuple], out: np.ndarray) -> np.ndarray:
         return augment(images, params, self.pad, out=out)
 
+    on_device = True  # a GPU batch is cropped and flipped there (autoreid.data.on_device)
+
 
 def augment(images: np.ndarray, params: list[tuple], pad: int, out: np.ndarray | None = None
             ) -> np.ndarray:

@@ -21,7 +21,7 @@ from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.compiled import compiled
 from autoreid.config import as_dict
-from autoreid.data.dataset import ImageSet
+from autoreid.data.dataset import ImageSet, gpu
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
@@ -139,7 +139,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
             t0 = time.time()
             model.train()
             first, sums = loop.begin(epoch)
-            for step, (tb, vb) in enumerate(_batches(halves, samplers, cfg.seed, epoch, first), first):
+            for step, (tb, vb) in enumerate(_batches(halves, samplers, cfg.seed, epoch, first, device),
+                                            first):
                 tb, vb = _to(tb, device), _to(vb, device)
                 loss_w, loss_a = search_step(net, cfg, w_params, w_opt, a_opt, tb, vb,
                                              w_sched.get_last_lr()[0], precision)
@@ -189,12 +190,13 @@ def _result(cfg: SearchConfig, model: ReIDNet, rows: list[dict]) -> dict:
             "alpha_reduce": sn.alpha_reduce.detach().cpu().tolist()}
 
 
-def _batches(halves: dict, samplers: dict, seed: int, epoch: int, first: int):
+def _batches(halves: dict, samplers: dict, seed: int, epoch: int, first: int, device: torch.device):
     """The epoch's pairs of P x K batches, a D_train one and a D_val one, from step `first` on: each
-    half has its own sampling and augmentation streams, seeded by the seed and the epoch."""
+    half has its own sampling and augmentation streams, seeded by the seed and the epoch (on a GPU,
+    made there)."""
     for k, s in enumerate(("train", "val")):
         samplers[s].generator = torch.Generator().manual_seed(seed * 1000 + epoch * 2 + k)
     aug = {s: torch.Generator().manual_seed(seed * 1000 + epoch * 2 + k + 7919)
            for k, s in enumerate(("train", "val"))}
-    return zip(halves["train"].batches(samplers["train"], aug["train"], first),
-               halves["val"].batches(samplers["val"], aug["val"], first))
+    return zip(halves["train"].batches(samplers["train"], aug["train"], first, gpu(device)),
+               halves["val"].batches(samplers["val"], aug["val"], first, gpu(device)))

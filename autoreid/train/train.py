@@ -14,7 +14,7 @@ from autoreid import optim
 from autoreid.amp import Precision
 from autoreid.compiled import compiled
 from autoreid.config import as_dict
-from autoreid.data.dataset import ImageSet
+from autoreid.data.dataset import ImageSet, gpu
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
@@ -101,7 +101,7 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
             sampler.generator = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
             aug = torch.Generator().manual_seed(cfg.seed * 1000 + epoch + 7919)
             first, sums = loop.begin(epoch)
-            for step, (x, y) in enumerate(data.batches(sampler, aug, first), first):
+            for step, (x, y) in enumerate(data.batches(sampler, aug, first, gpu(device)), first):
                 sums.add(step, loss=_step(net, opt, precision, cfg, x, y, device))
                 progress.step(epoch, step, len(y), **sums.recent)
                 loop.after_step(epoch, step, len(sampler), sums)
