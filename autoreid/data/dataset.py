@@ -34,17 +34,19 @@ class _Images(torch.utils.data.Dataset):
     def __getitems__(self, batch: list):
         augmented = bool(batch) and isinstance(batch[0], tuple)
         index = [b[0] for b in batch] if augmented else list(batch)
-        images = self.source.read(index)
+        params = [b[1:] for b in batch] if augmented else None
         # in a worker, write straight into shared memory: the batch then crosses to the main
         # process without another copy
-        out = torch.empty(images.shape, dtype=torch.uint8)
+        out = torch.empty((len(index), 3, self.source.height, self.source.width), dtype=torch.uint8)
         if torch.utils.data.get_worker_info() is not None:
             out.share_memory_()
-        params = [b[1:] for b in batch] if augmented else None
-        if params and self.here:
-            self.augmentation.apply(images, params, out.numpy())
+        if params and self.here and hasattr(self.augmentation, "read") and hasattr(self.source, "paths"):
+            paths = [self.source.paths[i] for i in index]  # from the files: cut, then resize
+            self.augmentation.read(paths, params, self.source.height, self.source.width, out.numpy())
+        elif params and self.here:
+            self.augmentation.apply(self.source.read(index), params, out.numpy())
         else:
-            out.numpy()[...] = images
+            out.numpy()[...] = self.source.read(index)
         return out, torch.tensor(index), (None if self.here or not params else torch.tensor(params))
 
 
@@ -154,6 +156,9 @@ class ImageSet:
 class _Subset:
     def __init__(self, source, index: list[int]):
         self.source, self.index = source, np.asarray(index)
+        self.height, self.width = source.height, source.width
+        if hasattr(source, "paths"):
+            self.paths = [source.paths[i] for i in index]
 
     def __len__(self) -> int:
         return len(self.index)

@@ -2,6 +2,8 @@
 crop) with parameters drawn in the main process; normalise whole batches."""
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import torch
 from PIL import Image
@@ -14,11 +16,16 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255
 
 def decode(source, height: int, width: int, name: str | None = None) -> np.ndarray:
     """An image file (path or file object) as uint8 (3, height, width)."""
-    name = name or str(source)
+    with image_errors(name or str(source)), Image.open(source) as im:
+        im = im.convert("RGB").resize((width, height), Image.BILINEAR)
+        return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
+
+
+@contextlib.contextmanager
+def image_errors(name: str):
+    """A missing or unreadable image as one line naming it."""
     try:
-        with Image.open(source) as im:
-            im = im.convert("RGB").resize((width, height), Image.BILINEAR)
-            return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
+        yield
     except FileNotFoundError:
         raise UserError(f"{name}: image not found") from None
     except (OSError, ValueError, Image.DecompressionBombError) as e:

@@ -3,9 +3,14 @@ crop covering `scale` of the image's area with an aspect ratio in `ratio`, resiz
 size; a horizontal flip; colour jitter (brightness, contrast, saturation each scaled by a factor
 in [1 - jitter, 1 + jitter], then the hue turned by up to `hue` of a full turn).
 
-The crop is taken from the image as the source decoded it, at the network's input size. As for
-the reID pad-crop, every parameter is drawn in the main process with the run's seeded generator,
-and applied in the DataLoader workers, so results do not depend on the number of workers.
+Read from image files (`read`), the crop box is cut from the image at its own resolution and only
+that box is resized to the input size, as torchvision's recipe does; a JPEG is decoded at the
+smallest of 1/8, 1/4, 1/2 or full scale that still gives the box at least the input size (PIL's
+draft mode: an ImageNet photo of ~400x350 whose crop is a third of it decodes at half scale, most
+of the decoding cost gone). Read from a store (images kept at the input size), the box is cut from
+that (`apply`). As for the reID pad-crop, every parameter is drawn in the main process with the
+run's seeded generator, and applied in the DataLoader workers, so results do not depend on the
+number of workers.
 """
 from __future__ import annotations
 
@@ -57,11 +62,48 @@ class ResizedCrop:
             y, x = int(top * H), int(left * W)
             crop = source[k:k + 1, :, y:y + max(1, round(h * H)), x:x + max(1, round(w * W))]
             img = F.interpolate(crop.float(), size=(H, W), mode="bilinear", align_corners=False)
-            if flip:
-                img = img.flip(-1)
-            img = colour_jitter(img, *factors, turn)
-            out[k] = img[0].clamp_(0, 255).round_().to(torch.uint8).numpy()
+            out[k] = _finish(img, flip, factors, turn)
         return out
+
+    def read(self, paths: list[str], params: list[tuple], height: int, width: int,
+             out: np.ndarray) -> np.ndarray:
+        """The augmented batch of the image files `paths`, written into `out` (B, 3, height, width):
+        each crop box cut at the file's resolution (a JPEG decoded at reduced scale where the box
+        allows), resized to the input size, then flipped and jittered."""
+        for k, (path, (flip, top, left, h, w, factors, turn)) in enumerate(zip(paths, params)):
+            crop = crop_decode(path, (top, left, h, w), height, width)
+            img = torch.from_numpy(crop).float()[None]
+            out[k] = _finish(img, flip, factors, turn)
+        return out
+
+
+def _finish(img: torch.Tensor, flip: bool, factors, turn: float) -> np.ndarray:
+    """A resized crop (1, 3, H, W) float -> flipped, jittered, uint8 (3, H, W)."""
+    if flip:
+        img = img.flip(-1)
+    img = colour_jitter(img, *factors, turn)
+    return img[0].clamp_(0, 255).round_().to(torch.uint8).numpy()
+
+
+def crop_decode(path: str, box: tuple[float, float, float, float], height: int, width: int) -> np.ndarray:
+    """The box (top, left, height, width as fractions of the image) of an image file, resized to
+    height x width: uint8 (3, height, width). A JPEG is decoded at the smallest scale at which the
+    box still covers the output size (PIL's draft mode)."""
+    from PIL import Image
+
+    from autoreid.data.images import image_errors
+
+    top, left, h, w = box
+    with image_errors(path), Image.open(path) as im:
+        full_w, full_h = im.size
+        need = (min(full_w, math.ceil(width / w)), min(full_h, math.ceil(height / h)))
+        im.draft("RGB", need)  # JPEG only: a no-op for other formats
+        im = im.convert("RGB")
+        W, H = im.size
+        y, x = int(top * H), int(left * W)
+        box_px = (x, y, x + max(1, round(w * W)), y + max(1, round(h * H)))
+        im = im.resize((width, height), Image.BILINEAR, box=box_px)
+        return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
 
 
 def colour_jitter(img: torch.Tensor, brightness: float, contrast: float, saturation: float,

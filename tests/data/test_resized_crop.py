@@ -93,3 +93,50 @@ def test_the_same_seed_gives_the_same_batch_whatever_the_workers():
         plain = next(ImageSet(records, 32, 32).batches([[0, 1, 2, 3]]))[0]
     assert torch.equal(runs[0], runs[1])
     assert not torch.allclose(runs[0], plain)
+
+
+def _photo(path, width=800, height=600):
+    """A smooth JPEG photo-like image (gradients and a few blobs)."""
+    from PIL import Image
+
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([x * 255 / width, y * 255 / height, 128 + 100 * np.sin(x / 37.0) * np.cos(y / 23.0)], -1)
+    Image.fromarray(rgb.clip(0, 255).astype(np.uint8)).save(path, quality=95)
+    return path
+
+
+@pytest.mark.parametrize("box, scale", [((0.0, 0.0, 1.0, 1.0), 8), ((0.2, 0.3, 0.3, 0.3), 4),
+                                        ((0.1, 0.1, 0.05, 0.05), 1)])
+def test_a_crop_is_cut_from_the_file_decoded_at_the_smallest_scale_that_covers_it(tmp_path, monkeypatch,
+                                                                                   box, scale):
+    """800x600 to 32x32: the whole image decodes at 1/8 (100x75), a 0.3 x 0.3 box at 1/4 (at 1/8 it
+    would be 30 x 22 pixels), a 0.05 box at full scale; the result is the box of the
+    full-resolution image resized (up to the error of a reduced-scale decode)."""
+    from PIL import Image, JpegImagePlugin
+
+    from autoreid.data.resized_crop import crop_decode
+
+    path = _photo(tmp_path / "photo.jpg")
+    sizes = []
+    real = JpegImagePlugin.JpegImageFile.draft
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft",
+                        lambda self, mode, size: (real(self, mode, size), sizes.append(self.size))[0])
+    got = crop_decode(str(path), box, 32, 32)
+    assert sizes == [(800 // scale, 600 // scale)]
+    top, left, h, w = box
+    with Image.open(path) as im:
+        full = im.convert("RGB").resize((32, 32), Image.BILINEAR, box=(
+            int(left * 800), int(top * 600), int(left * 800) + round(w * 800), int(top * 600) + round(h * 600)))
+    exact = np.asarray(full).transpose(2, 0, 1).astype(int)
+    assert got.shape == (3, 32, 32) and np.abs(got.astype(int) - exact).mean() < 4
+
+
+def test_a_missing_or_broken_file_is_one_line(tmp_path):
+    from autoreid.data.resized_crop import crop_decode
+    from autoreid.errors import UserError
+
+    with pytest.raises(UserError, match="nowhere.jpg: image not found"):
+        crop_decode(str(tmp_path / "nowhere.jpg"), (0, 0, 1, 1), 8, 8)
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff not a jpeg")
+    with pytest.raises(UserError, match="broken.jpg: corrupt or unreadable image"):
+        crop_decode(str(tmp_path / "broken.jpg"), (0, 0, 1, 1), 8, 8)
