@@ -1,6 +1,6 @@
 """The speed scripts in benchmarks/ still reach the package: every name they import from autoreid
 (also inside functions, which a run only meets at that line) exists. Their runs are too long for
-the tests; `benchmarks/gpu.py --device cpu --size tiny` is the cheap one to run by hand."""
+the tests; `.ci/run` runs `benchmarks/gpu.py --device cpu --size tiny`, every row of it."""
 import ast
 import importlib
 from pathlib import Path

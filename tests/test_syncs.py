@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
 from autoreid import optim
 from autoreid.amp import Precision
@@ -17,42 +16,10 @@ from autoreid.loop import Loop
 from autoreid.losses import objective_loss
 from autoreid.models.build import ArchSpec, arch_spec, build
 from autoreid.search.step import search_step
+from autoreid.syncs import Syncs
 from autoreid.train import train
 
-aten = torch.ops.aten
 CPU = torch.device("cpu")
-# ops whose result the host must see before it can go on (the count of a nonzero, a scalar's value)
-READS = {aten._local_scalar_dense, aten.nonzero, aten.is_nonzero, aten.equal, aten.masked_select,
-         aten._unique2, aten.unique_dim, aten.unique_consecutive, aten.allclose}
-COPIES = {aten._to_copy, aten.copy_, aten.to}
-
-
-class Syncs(TorchDispatchMode):
-    """Records every op that would make the host wait for the device."""
-
-    def __init__(self):
-        super().__init__()
-        self.seen: list[str] = []
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        packet = func.overloadpacket
-        if packet in READS or self._bool_index(packet, args) or self._crosses(packet, args, out):
-            self.seen.append(str(func))
-        return out
-
-    @staticmethod
-    def _bool_index(packet, args) -> bool:  # x[mask]: a nonzero inside the kernel
-        return packet in (aten.index, aten.index_put, aten.index_put_) and any(
-            isinstance(i, torch.Tensor) and i.dtype == torch.bool for i in args[1] or ())
-
-    @staticmethod
-    def _crosses(packet, args, out) -> bool:
-        if packet not in COPIES or not isinstance(out, torch.Tensor):
-            return False
-        source = args[1] if packet is aten.copy_ else args[0]
-        return isinstance(source, torch.Tensor) and source.device != out.device
 
 
 def supernet(space: str = "reid"):
