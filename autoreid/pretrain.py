@@ -40,6 +40,7 @@ class PretrainConfig:
     batch_size: int  # in all, over every rank
     lr: float
     lr_decay: float  # lr x this after every epoch
+    warmup_epochs: int  # the lr ramps up linearly over these (a large batch's warm-up)
     momentum: float
     weight_decay: float
     label_smoothing: float
@@ -128,6 +129,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             for step, (x, y) in enumerate(data.batches(batches, aug, first, gpu(device)), first):
                 x = x.to(device, memory_format=torch.channels_last, non_blocking=True)
                 y = y.to(device, non_blocking=True)
+                warm_up(opt, sched, cfg.warmup_epochs, epoch, step, len(batches))
                 loss, logits = _step(net, opt, precision, loss_fn, x, y)
                 sums.add(step, loss=loss, correct=(logits.argmax(1) == y).sum(), seen=len(y))
                 if rank == 0:
@@ -140,6 +142,8 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                               "lr": sched.get_last_lr()[0], "seconds": round(seconds, 3),
                               "images_per_s": round(sums["seen"] * world / max(seconds, 1e-9), 1),
                               "ranks": world, "digests": " ".join(f"{d:.10g}" for d in digests)})
+            for group, lr in zip(opt.param_groups, sched.get_last_lr()):
+                group["lr"] = lr  # the schedule's own (not a warm-up step's) before it steps
             sched.step()
             loop.end_epoch(epoch)
     if rank == 0:
@@ -151,6 +155,19 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         dist.barrier()
         dist.destroy_process_group()
     return out / "weights.pt"
+
+
+def warm_up(opt, sched, epochs: int, epoch: int, step: int, steps: int) -> None:
+    """Within the first `epochs` epochs, the lr of step `step` (of `steps` an epoch) of epoch
+    `epoch` is the schedule's times (k + 1) / (epochs x steps), k the steps done: a linear ramp to
+    the full lr (Goyal et al. 2017, for a batch of 1024 with the lr scaled linearly). After the
+    ramp (and with `epochs` 0), the schedule's own lr, untouched."""
+    if epoch >= epochs:
+        return
+    done = epoch * steps + step
+    factor = min(1.0, (done + 1) / (epochs * steps))
+    for group, lr in zip(opt.param_groups, sched.get_last_lr()):
+        group["lr"] = lr * factor
 
 
 def _shards(data_dir: str, images: int, cfg: PretrainConfig, rank: int, world: int):

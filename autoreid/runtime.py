@@ -47,13 +47,14 @@ class Placement:
 def setup(device: str = "auto", threads: int | None = None, seed: int | None = None,
           tf32: bool = True) -> torch.device:
     """The run's device: the CPU, or the first GPU this process sees (`autoreid place` and SLURM
-    make that one of its own); under torchrun, rank LOCAL_RANK's own GPU. On CUDA, cuDNN autotunes
+    make that one of its own); under torchrun, rank LOCAL_RANK's own GPU, and `threads` shared
+    among the node's ranks. On CUDA, cuDNN autotunes
     its convolution algorithms (the input shape is fixed), fp32 matmuls and convolutions run in
     TF32 or not as `tf32` says (torch's defaults differ: TF32 convolutions, fp32 matmuls), and a
     job that shares its GPU with S - 1 others (`autoreid place --jobs-per-gpu S`) may allocate
     1/S of its memory (beyond that it fails alone, with CUDA's out-of-memory error)."""
-    if threads:
-        torch.set_num_threads(threads)
+    if threads:  # the job's threads, shared by the processes torchrun started on this node
+        torch.set_num_threads(max(1, threads // int(os.environ.get("LOCAL_WORLD_SIZE") or 1)))
     if seed is not None:
         torch.manual_seed(seed)
     if device == "auto":

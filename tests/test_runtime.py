@@ -38,3 +38,19 @@ def test_a_job_sharing_its_gpu_may_allocate_its_share_of_the_memory(one_gpu, mon
     monkeypatch.setenv("AUTOREID_JOBS_PER_GPU", "4")
     setup("cuda")
     assert fractions == [(0.25, 0)]
+
+
+def test_the_jobs_threads_are_shared_by_the_ranks_torchrun_started(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+        setup("cpu", threads=8)
+        assert torch.get_num_threads() == 2  # 8 threads for the job: 2 a rank, not 8 each
+        monkeypatch.setenv("LOCAL_WORLD_SIZE", "8")
+        setup("cpu", threads=2)
+        assert torch.get_num_threads() == 1
+        monkeypatch.delenv("LOCAL_WORLD_SIZE")
+        setup("cpu", threads=3)
+        assert torch.get_num_threads() == 3
+    finally:
+        torch.set_num_threads(before)

@@ -167,3 +167,26 @@ def test_torchvision_weights_only_from_the_local_cache(tmp_path, monkeypatch):
     torch.save(state, tmp_path / "hub" / "checkpoints" / "resnet18-f37072fd.pth")
     load_pretrained(model, spec, "torchvision")
     assert torch.all(model.backbone.conv1.weight == 0.5)
+
+
+def test_a_warm_up_ramps_the_lr_linearly_then_hands_it_to_the_schedule():
+    """Two warm-up epochs of 4 steps: lr x 1/8, 2/8, ..., 8/8 of the schedule's, then its decay."""
+    from autoreid import optim
+    from autoreid.pretrain import warm_up
+
+    opt = optim.SGD([torch.nn.Parameter(torch.zeros(1))], 0.8, momentum=0.9)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)
+    seen = []
+    for epoch in range(4):
+        for step in range(4):
+            warm_up(opt, sched, 2, epoch, step, 4)
+            seen.append(opt.param_groups[0]["lr"])
+        for group, lr in zip(opt.param_groups, sched.get_last_lr()):
+            group["lr"] = lr
+        sched.step()
+    ramp = [0.8 * k / 8 for k in range(1, 5)] + [0.4 * k / 8 for k in range(5, 9)]
+    assert seen[:8] == pytest.approx(ramp)  # the ramp rides on the schedule (x0.5 after epoch 1)
+    assert seen[8:] == pytest.approx([0.2] * 4 + [0.1] * 4)  # then the schedule alone
+    plain = optim.SGD([torch.nn.Parameter(torch.zeros(1))], 0.8)
+    warm_up(plain, torch.optim.lr_scheduler.ExponentialLR(plain, 0.5), 0, 0, 0, 4)
+    assert plain.param_groups[0]["lr"] == 0.8  # no warm-up: untouched
