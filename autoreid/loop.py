@@ -50,6 +50,7 @@ from autoreid.runtime import log
 
 READ_EVERY = 25  # steps between two read-backs of the losses from the device (and each epoch's last)
 
+
 def config_hash(config: dict) -> str:
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
