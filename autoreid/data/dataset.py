@@ -70,13 +70,10 @@ class _Feed:
 
     def __iter__(self):
         for k, index in enumerate(self.batch_sampler):
-            if self.generator is None:
-                if k >= self.skip:
-                    yield list(index)
-                continue
-            params = self.augmentation.draw(len(index), self.generator)  # drawn for skipped ones too
+            # drawn for the skipped batches too: the rest of the epoch sees the draws it would have
+            params = self.augmentation.draw(len(index), self.generator) if self.generator else None
             if k >= self.skip:
-                yield [(i, *p) for i, p in zip(index, params)]
+                yield list(index) if params is None else [(i, *p) for i, p in zip(index, params)]
 
 
 class ImageSet:
