@@ -11,6 +11,7 @@ together `concurrency` times faster, as measured.
 """
 from __future__ import annotations
 
+import functools
 import re
 import subprocess
 import sys
@@ -25,8 +26,9 @@ TEST_IMAGES = {"market1501": 3368 + 15913, "cuhk03-labeled": 1400 + 5328,
 IMAGENET_IMAGES = 1281167
 
 
-def planned_jobs(params: Path = PAPER) -> list[tuple[str, dict]]:
-    """(rule, wildcards) of every job of the DAG's dry run."""
+@functools.lru_cache(maxsize=4)
+def planned_jobs(params: Path = PAPER) -> tuple[tuple[str, dict], ...]:
+    """(rule, wildcards) of every job of the DAG's dry run (one dry run a params file)."""
     out = subprocess.run([sys.executable, "-m", "snakemake", "-n", "tables", "--configfile", str(params)],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     jobs, rule = [], None
@@ -38,7 +40,7 @@ def planned_jobs(params: Path = PAPER) -> list[tuple[str, dict]]:
         elif rule and line.strip().startswith("wildcards:"):
             pairs = line.split("wildcards:", 1)[1].split(",")
             jobs[-1][1].update(p.strip().split("=", 1) for p in pairs if "=" in p)
-    return jobs
+    return tuple(jobs)
 
 
 def project(rates: dict, concurrency: float = 1.0, params: Path = PAPER) -> dict:
