@@ -16,6 +16,10 @@ def check(params: dict, source: str) -> None:
         raise UserError(f"{source}: gpus_per_job: {params['gpus_per_job']}: a job runs on one GPU "
                         "(search, train and evaluate on one device; pre-training on "
                         "pretrain_processes GPUs, one a process): set 0 or 1")
+    processes, nodes = params["pretrain_processes"], params["pretrain_nodes"]
+    if processes % nodes:
+        raise UserError(f"{source}: pretrain_nodes: {nodes} does not divide pretrain_processes: "
+                        f"{processes} (each node runs the same number of processes)")
 
 
 def _entry(params: dict, source: str, key: str, value: str, group: str) -> None:

@@ -211,12 +211,18 @@ def share_note(jobs_per_gpu: int, limit: int | None) -> str | None:
             f"of this machine's {have} GPU(s)")
 
 
-def plan_gpus(gpus_per_job: int, pretrain_processes: int, limit: int | None, device: str) -> int:
+def plan_gpus(gpus_per_job: int, pretrain_processes: int, limit: int | None, device: str,
+              pretrain_nodes: int = 1) -> int:
     """The GPUs each GPU job declares, checked when the DAG is planned. Refuses a job that could
     never start here: one that needs more GPUs than `--resources gpu` allows (Snakemake would
-    scale it down without a word) or than this machine exposes. `limit` None (no GPU budget, as
-    on a cluster executor) checks nothing. On a machine without GPUs the GPU jobs run on the CPU
-    and declare none (a budget of GPUs that do not exist would only queue them)."""
+    scale it down without a word) or than this machine exposes, or pre-training over several
+    nodes. `limit` None (no GPU budget, as on a cluster executor) checks nothing. On a machine
+    without GPUs the GPU jobs run on the CPU and declare none (a budget of GPUs that do not exist
+    would only queue them)."""
+    if limit is not None and pretrain_nodes > 1:
+        raise UserError(f"pretrain_nodes: {pretrain_nodes}: pre-training over several nodes runs on "
+                        "SLURM only (--workflow-profile workflow/profiles/slurm; on one machine set "
+                        "pretrain_nodes: 1)")
     if limit is None or gpus_per_job == 0:
         return gpus_per_job
     have = len(visible_devices())

@@ -150,6 +150,17 @@ def test_more_than_one_gpu_a_job_is_refused_as_wasted():
                             "process): set 0 or 1")
 
 
+def test_nodes_that_do_not_divide_the_processes_are_refused():
+    params = yaml.safe_load(PARAMS[0].read_text())
+    params.update(pretrain_processes=8, pretrain_nodes=3)
+    with pytest.raises(UserError) as e:
+        validate(params, "p.yaml")
+    assert str(e.value) == ("p.yaml: pretrain_nodes: 3 does not divide pretrain_processes: 8 (each "
+                            "node runs the same number of processes)")
+    params["pretrain_nodes"] = 2
+    validate(params, "p.yaml")
+
+
 def _broken(where: str, key: str, value) -> dict:
     params = yaml.safe_load(PARAMS[0].read_text())
     node = params

@@ -91,7 +91,8 @@ def test_the_cycle_finder_finds_a_lazy_cycle():
 # The floors of docs/layout.md: a module imports from its own floor or below, never above.
 FLOORS = {
     0: ("errors", "io", "storage"),
-    1: ("runtime", "amp", "devices", "optim", "losses", "compiled", "syncs"),
+    1: ("runtime", "amp", "devices", "optim", "losses", "compiled", "syncs",
+        "spread"),
     2: ("config", "config_checks", "space", "models", "data"),
     3: ("loop", "live", "search", "train", "pretrain", "extract", "evaluate", "complexity",
         "figures"),

@@ -1,16 +1,32 @@
-"""`autoreid place --gpus N -- COMMAND`: a command run on GPUs of its own."""
+"""Where a command runs: `autoreid place --gpus N -- COMMAND` (on GPUs of its own) and
+`autoreid spread --hosts K ... -- ARGS` (`autoreid ARGS` over several nodes of a SLURM job)."""
 from __future__ import annotations
 
 import argparse
 import sys
 
 
+def _after_dashes(words: list[str]) -> list[str]:
+    return words[1:] if words[:1] == ["--"] else words
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def place(a) -> None:
     from autoreid.devices import place as run
 
-    command = a.command_line[1:] if a.command_line[:1] == ["--"] else a.command_line
     slots = 1 if a.jobs_per_gpu is None else a.jobs_per_gpu
-    run(a.gpus, command, lambda m: print(m, file=sys.stderr, flush=True), slots)
+    run(a.gpus, _after_dashes(a.command_line), _log, slots)
+
+
+def spread(a) -> None:
+    from autoreid.spread import launch
+
+    tasks = a.hosts if a.tasks is None else a.tasks
+    threads = 1 if a.threads is None else a.threads
+    launch(a.hosts, tasks, a.per_host, threads, _after_dashes(a.command_line), _log)
 
 
 def add_parser(sub) -> None:
@@ -23,3 +39,15 @@ def add_parser(sub) -> None:
     s.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...",
                    help="the command, after --; it sees only its devices in CUDA_VISIBLE_DEVICES")
     s.set_defaults(func=place)
+
+    s = sub.add_parser("spread", help="inside a SLURM job, run `autoreid ARGS` over several nodes: "
+                       "srun starts a torchrun agent a node, c10d rendezvous on this host "
+                       "(pretrain_nodes > 1): autoreid spread --hosts K --per-host G -- pretrain ...")
+    s.add_argument("--hosts", type=int, required=True, help="nodes of the SLURM job to spread over")
+    s.add_argument("--tasks", type=int,
+                   help="torchrun agents (default: --hosts, one a node; more stand in for nodes)")
+    s.add_argument("--per-host", type=int, required=True, help="ranks (GPUs) each agent starts")
+    s.add_argument("--threads", type=int, help="CPUs of each agent (default: 1)")
+    s.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- ARGS ...",
+                   help="the autoreid command and its options, after --")
+    s.set_defaults(func=spread)

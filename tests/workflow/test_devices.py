@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -225,6 +226,48 @@ def test_eight_pretrain_processes_on_one_gpu_stop_the_plan(tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert ("autoreid place --gpus 8 -- torchrun --standalone --nproc_per_node 8 -m autoreid.cli "
             "pretrain") in proc.stdout
+
+
+def _pretrain_jobs(stdout: str) -> list[tuple[str, str]]:
+    """(resources, shell command) of each pretrain job in a `snakemake -n -p` plan."""
+    blocks = stdout.split("\nrule ")
+    jobs = []
+    for block in blocks:
+        if block.startswith("pretrain:"):
+            lines = block.splitlines()
+            jobs.append((next(x for x in lines if x.strip().startswith("resources:")),
+                         next(x for x in lines if x.startswith("Shell command:"))))
+    return jobs
+
+
+def test_pretraining_over_two_nodes_is_planned_on_slurm_only(tmp_path):
+    """pretrain_nodes: 2 with 8 processes: on SLURM one job of 2 nodes, a task and 4 GPUs each,
+    launched by `autoreid spread`; on one pre-training node `--nodes=1` keeps its GPUs together;
+    with a machine's profile the plan stops with one line."""
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    text = (ROOT / "params" / "paper.yaml").read_text().replace("\npretrain_processes: 1 ",
+                                                                "\npretrain_processes: 8 ")
+    (tmp_path / "one.yaml").write_text(text)
+    (tmp_path / "two.yaml").write_text(text.replace("\npretrain_nodes: 1 ", "\npretrain_nodes: 2 "))
+    proc = snakemake_n(tmp_path, tmp_path / "two.yaml", "0")
+    assert proc.returncode != 0
+    assert ("two.yaml: pretrain_nodes: 2: pre-training over several nodes runs on SLURM only "
+            "(--workflow-profile workflow/profiles/slurm") in proc.stdout + proc.stderr
+    slurm = ["--workflow-profile", str(ROOT / "workflow" / "profiles" / "slurm")]
+    proc = snakemake_n(tmp_path, tmp_path / "two.yaml", "", *slurm)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    jobs = _pretrain_jobs(proc.stdout)
+    assert len(jobs) == 2  # Auto-ReID and Baseline
+    for resources, shell in jobs:
+        assert "nodes=2, tasks=2, tasks_per_gpu=0, mpi=srun, gres=gpu:4" in resources, resources
+        assert ", gpu=" not in resources  # no --gpus (a job total) beside --gres (a node's)
+        assert re.match(r"Shell command: autoreid spread --hosts 2 --tasks 2 --per-host 4 --threads \d+ "
+                        r"-- pretrain --raw ", shell), shell
+    proc = snakemake_n(tmp_path, tmp_path / "one.yaml", "", *slurm)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    for resources, shell in _pretrain_jobs(proc.stdout):
+        assert "gpu=8, nodes=1" in resources, resources
+        assert "torchrun --standalone --nproc_per_node 8 -m autoreid.cli pretrain" in shell
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ is prepared locally first: each SLURM job starts a Snakemake of its own, ~20 s h
 
 Needs a running SLURM (`.ci/local_slurm.sh install && .ci/local_slurm.sh start`, as root; .ci/run
 does this and sets AUTOREID_REQUIRE_SLURM=1 so that a missing cluster fails instead of skipping)."""
+import csv
 import os
 import re
 import shutil
@@ -77,3 +78,44 @@ def test_chain_runs_through_slurm(tmp_path):
                              text=True).stdout
         assert "JobState=COMPLETED" in job, job
         assert ("gres:gpu:1" in job) == gpus, (rule, job)
+
+
+@pytest.mark.slow
+def test_pretraining_over_two_nodes_meets_at_one_rendezvous(tmp_path):
+    """pretrain_nodes: 2 through the SLURM profile: one sbatch job; `autoreid spread` runs srun with
+    2 tasks (the nodes resource set to 1: the CI cluster has one node, so its 2 tasks stand in for
+    2 nodes), a torchrun agent each; they meet at one c10d rendezvous and train as 2 ranks."""
+    assert cluster_is_up(), "AUTOREID_REQUIRE_SLURM=1 but `sinfo` shows no usable node"
+    params = slice_params()
+    params.update(gpus_per_job=1, pretrain_processes=2, pretrain_nodes=2)
+    params["train"].update(layers=[1, 1, 1, 1])
+    params["synth"]["imagenet"].update(classes=4, images_per_class=12, size=32)
+    params["pretrain"].update(epochs=2, batch_size=16, height=32, width=16)
+    (tmp_path / "slice.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    target = "results/slice/pretrain/imagenet/DARTS_V2/weights.pt"
+    env = dict(os.environ, PYTHONWARNINGS="ignore")
+    local = subprocess.run(["snakemake", "-s", str(ROOT / "Snakefile"), "--configfile", "slice.yaml",
+                            "--workflow-profile", "none",  # a machine's profile refuses the plan
+                            "--cores", "2", "results/slice/raw/imagenet"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=600, env=env)
+    assert local.returncode == 0, local.stderr[-3000:]
+    proc = subprocess.run(
+        ["snakemake", "-s", str(ROOT / "Snakefile"), target, "--configfile", "slice.yaml",
+         "--workflow-profile", str(ROOT / "workflow" / "profiles" / "slurm"),
+         "--set-resources", "pretrain:nodes=1", "--slurm-status-command", "squeue",
+         "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "2"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=env)
+    out = proc.stdout + proc.stderr
+    log = tmp_path / "results/slice/logs/pretrain/imagenet/DARTS_V2.log"
+    assert proc.returncode == 0, out[-3000:] + (log.read_text()[-3000:] if log.exists() else "")
+    text = log.read_text()
+    print(text[:1500])  # shown with pytest -s / -rA
+    assert "[spread] 2 torchrun agent(s) on 1 node(s), 1 rank(s) each" in text, text[-2000:]
+    assert "--rdzv-backend=c10d" in text
+    rows = list(csv.DictReader(open(tmp_path / "results/slice/pretrain/imagenet/DARTS_V2/log.csv")))
+    assert [r["ranks"] for r in rows] == ["2", "2"]  # one world of the two agents' ranks
+    assert all(len(set(r["digests"].split())) == 1 for r in rows)  # in sync after every epoch
+
+    job_id = re.search(r"submitted with SLURM jobid (\d+)", out).group(1)
+    job = subprocess.run(["scontrol", "show", "job", job_id], capture_output=True, text=True).stdout
+    assert "JobState=COMPLETED" in job and "NumTasks=2" in job and "gres:gpu:1" in job, job

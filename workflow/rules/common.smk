@@ -46,7 +46,8 @@ def _gpus_per_job():
     limit = workflow.resource_settings.resources.get("gpu")  # a Resource, a number or None
     limit = getattr(limit, "value", limit)
     try:
-        gpus = plan_gpus(config["gpus_per_job"], PRETRAIN_PROCESSES, limit, DEVICE)
+        gpus = plan_gpus(config["gpus_per_job"], PRETRAIN_PROCESSES, limit, DEVICE,
+                         config["pretrain_nodes"])
     except UserError as e:
         raise WorkflowError(f"{PARAMS}: {e}") from None
     if gpus != config["gpus_per_job"]:
@@ -64,8 +65,27 @@ SHARE = config["jobs_per_gpu"]
 # declare no GPU run as they are. The `gpu` resource counts GPU jobs running at once.
 PLACE = ("autoreid place --gpus {resources.gpu}" + (f" --jobs-per-gpu {SHARE}" if SHARE > 1 else "")
          + " -- ") if GPU else ""
-PRETRAIN = PLACE + ("autoreid pretrain" if PRETRAIN_PROCESSES == 1 else
-                    f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain")
+PRETRAIN_NODES = config["pretrain_nodes"]
+PER_NODE = PRETRAIN_PROCESSES // PRETRAIN_NODES
+# Pre-training: one process; torchrun's processes on one node; or, on SLURM, `autoreid spread`:
+# srun starts a torchrun agent on each node of the job and they meet at a c10d rendezvous.
+if PRETRAIN_NODES > 1:
+    PRETRAIN = (f"autoreid spread --hosts {{resources.nodes}} --tasks {{resources.tasks}} "
+                f"--per-host {PER_NODE} --threads {{threads}} -- pretrain")
+elif PRETRAIN_PROCESSES > 1:
+    PRETRAIN = PLACE + f"torchrun --standalone --nproc_per_node {PRETRAIN_PROCESSES} -m autoreid.cli pretrain"
+else:
+    PRETRAIN = PLACE + "autoreid pretrain"
+
+
+def pretrain_resources():
+    """On SLURM: pre-training on one node (`--nodes=1`, its GPUs on that node), or on
+    pretrain_nodes nodes, a task each, PER_NODE GPUs each (`--gres=gpu:G` counts a node's GPUs);
+    `mpi` keeps the job step's own `srun -n1` out, as `autoreid spread` runs srun itself."""
+    if PRETRAIN_NODES == 1:
+        return {"gpu": GPU * PRETRAIN_PROCESSES, "nodes": 1}
+    many = {"nodes": PRETRAIN_NODES, "tasks": PRETRAIN_NODES, "tasks_per_gpu": 0, "mpi": "srun"}
+    return {**many, "gres": f"gpu:{GPU * PER_NODE}"} if GPU else many
 
 
 wildcard_constraints:

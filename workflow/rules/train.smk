@@ -43,7 +43,7 @@ rule pretrain:
         **rerun_on("pretrain"),
     threads: THREADS
     resources:
-        gpu=GPU * PRETRAIN_PROCESSES,
+        **pretrain_resources(),
         **size("pretrain"),
     log:
         log_path("pretrain", "{setting}", "{arch}"),
