@@ -1,5 +1,5 @@
 """Write constraints.txt: the exact versions, as installed here, of autoreid's dependencies with
-every extra CI installs (test, slurm) and everything they pull in. Run it after a `.ci/run` that
+every extra CI installs (test, slurm, export) and everything they pull in. Run it after a `.ci/run` that
 passed, in the environment it used:  python .ci/constraints.py > constraints.txt"""
 import importlib.metadata as md
 import re
@@ -28,7 +28,7 @@ def closure(name: str, extras: tuple[str, ...] = ()) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    pins = closure("autoreid", ("test", "slurm"))
+    pins = closure("autoreid", ("test", "slurm", "export"))
     pins.pop("autoreid", None)
     print("# The versions the published tables and CI were made with (python .ci/constraints.py).")
     print("# pip install -c constraints.txt ... holds every dependency to them.")

@@ -24,16 +24,16 @@ class ComplexityConfig:
     num_classes: int
 
 
-def count(spec: ArchSpec, height: int, width: int) -> dict:
+def count(spec: ArchSpec, height: int, width: int, digits: int = 3) -> dict:
     with torch.device("meta"):
         model = build(spec).eval()
         params = sum(p.numel() for p in model.parameters())
         head = sum(p.numel() for p in model.head.parameters())
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             model(torch.zeros(1, 3, height, width))
-    return {"name": spec.name, "params_M": round(params / 1e6, 3),
-            "head_params_M": round(head / 1e6, 3), "head": spec.head,
-            "flops_G": round(counter.get_total_flops() / 2e9, 3),
+    return {"name": spec.name, "params_M": round(params / 1e6, digits),
+            "head_params_M": round(head / 1e6, digits), "head": spec.head,
+            "flops_G": round(counter.get_total_flops() / 2e9, digits),
             "input": [height, width], "C": spec.C, "layers": list(spec.layers),
             "num_classes": spec.num_classes}
 

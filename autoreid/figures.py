@@ -61,35 +61,43 @@ def curves(logs: list[str], labels: list[str], out: str) -> None:
 
 
 def ranked(features: str, out: str, queries: int = 4, top: int = 10) -> None:
-    from PIL import Image
-
     from autoreid.extract import read_features
 
     sets = read_features(features)
     q, g = sets["query"], sets["gallery"]
     chosen = np.linspace(0, len(q.pids) - 1, min(queries, len(q.pids))).round().astype(int)
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(chosen), top + 1, figsize=(1.2 * (top + 1), 2.6 * len(chosen)),
-                             squeeze=False)
-    for row, qi in zip(axes, chosen):
+    rows = []
+    for qi in chosen:
         d = ((g.features - q.features[qi]) ** 2).sum(1)
         valid = ~((g.pids == q.pids[qi]) & (g.camids == q.camids[qi]))  # the protocol's filter
         order = [i for i in np.argsort(d, kind="stable") if valid[i]][:top]
-        for ax, (path, colour, title) in zip(row, [(q.paths[qi], "blue", "query")] + [
-                (g.paths[i], "green" if g.pids[i] == q.pids[qi] else "red", f"{k + 1}")
-                for k, i in enumerate(order)]):
+        rows.append([(q.paths[qi], "blue", "query")] + [
+            (g.paths[i], "green" if g.pids[i] == q.pids[qi] else "red", f"{k + 1}")
+            for k, i in enumerate(order)])
+    draw_ranked(rows, out, top, "ranked lists: query (blue), true matches (green), others (red)")
+
+
+def draw_ranked(rows: list[list[tuple[str, str, str]]], out: str | Path, top: int, title: str) -> None:
+    """One row a query: (image path, frame colour, caption) for the query, then its ranked matches."""
+    from PIL import Image
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(rows), top + 1, figsize=(1.2 * (top + 1), 2.6 * len(rows)),
+                             squeeze=False)
+    for axs, row in zip(axes, rows):
+        for ax, (path, colour, caption) in zip(axs, row):
             try:
                 ax.imshow(Image.open(path).convert("RGB"))
             except OSError:
                 ax.text(0.5, 0.5, "missing", ha="center")
-            ax.set_title(title, fontsize=8)
+            ax.set_title(caption, fontsize=8)
             ax.set_xticks([])
             ax.set_yticks([])
             for spine in ax.spines.values():
                 spine.set(color=colour, linewidth=3)
-        for ax in row[len(order) + 1:]:
+        for ax in axs[len(row):]:
             ax.axis("off")
-    fig.suptitle("ranked lists: query (blue), true matches (green), others (red)")
+    fig.suptitle(title)
     fig.tight_layout()
     _save(fig, out)
     plt.close(fig)

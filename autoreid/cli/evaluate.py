@@ -48,10 +48,19 @@ def evaluate(a) -> None:
     if not (a.out_dir and a.manifest):
         raise UserError("--checkpoint and --pixels embed a manifest's query and gallery into a "
                         "folder: give --manifest and --out-dir")
+    if a.card and not a.checkpoint:
+        raise UserError("--card writes the model card beside --checkpoint: give --checkpoint")
     checkpoint = None if a.pixels else a.checkpoint
-    for out, m in run(a.out_dir, job(a), setup(a), a.manifest, checkpoint, a.rerank).items():
+    scored = run(a.out_dir, job(a), setup(a), a.manifest, checkpoint, a.rerank)
+    for out, m in scored.items():
         print(_line(m, out))
     record(a, Path(a.out_dir) / "config.yaml")
+    if a.card:
+        from autoreid.use.card import evaluation_of, write_card
+
+        (plain, m), *reranked = scored.items()
+        card = write_card(a.checkpoint, evaluation_of(m, plain, reranked[0][1] if reranked else None))
+        print(f"model card -> {card}")
 
 
 def add_parser(sub) -> None:
@@ -85,6 +94,8 @@ def add_parser(sub) -> None:
                      "(default: none)")
     s.add_argument("--rerank", action="store_true", help="k-reciprocal re-ranking (Zhong et al. "
                    "2017) with the params' `rerank` section")
+    s.add_argument("--card", action="store_true", help="write the model card (model.yaml beside "
+                   "--checkpoint) again, with these metrics")
     add_params(s, "evaluate", "`evaluate`, `rerank` and `bootstrap` sections")
     add_runtime(s)
     s.set_defaults(func=evaluate)

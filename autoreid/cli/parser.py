@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from autoreid.cli import (compare, complexity, data, evaluate, figures, place, search, select, tables,
-                          train)
+                          train, use)
 
-COMMANDS = (data, search, train, evaluate, compare, complexity, figures, select, tables, place)
+COMMANDS = (data, search, train, evaluate, compare, complexity, figures, select, tables, place, use)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -20,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    from autoreid import __version__
+    from autoreid.version import __version__
 
     p = _Parser(prog="autoreid", description="Auto-ReID: architecture search for person "
                 "re-identification (search, derive, train, evaluate, complexity, tables). Every "

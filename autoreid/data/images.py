@@ -32,6 +32,13 @@ def image_errors(name: str):
         raise UserError(f"{name}: corrupt or unreadable image ({e})") from None
 
 
+def input_spec(height: int, width: int) -> dict:
+    """A network's input as its checkpoint records it (autoreid.use reads it back)."""
+    return {"height": int(height), "width": int(width), "channels": "RGB", "range": [0, 255],
+            "mean": MEAN.flatten().tolist(), "std": STD.flatten().tolist(),
+            "resize": "bilinear (PIL) to height x width, no crop"}
+
+
 _SCALE = 1.0 / STD
 _SHIFT = -MEAN / STD
 

@@ -42,6 +42,15 @@ def _gallery_operands(g: torch.Tensor, metric: str):
     return -2.0, g.pow(2).sum(1)
 
 
+def ranking(q: torch.Tensor, g: torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
+    """Q x G scores that order each query's gallery exactly as `evaluate` does (the squared
+    Euclidean distance less |q|^2, or the cosine distance less 1, by the same matrix product)."""
+    if metric == "cosine":
+        q, g = torch.nn.functional.normalize(q, dim=1), torch.nn.functional.normalize(g, dim=1)
+    alpha, g_sq = _gallery_operands(g, metric)
+    return torch.addmm(g_sq, q, g.t(), alpha=alpha)
+
+
 def _all_finite(x: torch.Tensor) -> bool:
     """No NaN or infinity in `x`: a sum carries either through (one fast pass); only if it
     overflowed is every entry looked at."""

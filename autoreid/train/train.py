@@ -15,6 +15,7 @@ from autoreid.amp import Precision
 from autoreid.compiled import compiled
 from autoreid.config import as_dict
 from autoreid.data.dataset import ImageSet, gpu
+from autoreid.data.images import input_spec
 from autoreid.data.manifest import read_manifest
 from autoreid.data.sampler import PKSampler
 from autoreid.devices import describe
@@ -25,6 +26,7 @@ from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
 from autoreid.models.weights import load_pretrained
 from autoreid.runtime import Placement, Progress, file_digest, log
+from autoreid.use.card import write_card
 
 
 @dataclass(frozen=True)
@@ -117,13 +119,25 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
             loop.rows.append(row)
             sched.step()
             loop.end_epoch(epoch)
-    save_model(out / "model.pt", model.cpu(), spec, {"config": config})
+    save_model(out / "model.pt", model.cpu(), spec,
+               {"config": config, "input": input_spec(cfg.height, cfg.width), "feature": eval_feature})
+    write_card(out / "model.pt", _validated(loop.rows))
     write_json(out / "summary.json", {
         "name": spec.name, "params_M": round(sum(p.numel() for p in model.parameters()) / 1e6, 4),
         "epochs": cfg.epochs, "final_loss": loop.rows[-1]["loss"] if loop.rows else None,
         "seconds": round(sum(r["seconds"] for r in loop.rows), 1)})
     loop.finish()
     return out / "model.pt"
+
+
+def _validated(rows: list[dict]) -> dict | None:
+    """The last validation of the training log (eval_every), for the model card."""
+    scored = [r for r in rows if r.get("mAP") not in ("", None)]
+    if not scored:
+        return None
+    last = scored[-1]
+    return {"source": "training's validation (eval_every), last scored epoch",
+            "epoch": int(last["epoch"]), "mAP": float(last["mAP"]), "rank1": float(last["rank1"])}
 
 
 def _check(arch: str, cfg: TrainConfig, init: str | None) -> None:

@@ -134,14 +134,19 @@ def test_every_option_of_every_command_has_help_and_says_its_default():
 
 
 def test_a_params_value_has_one_route_the_params_file_and_set():
-    """No option stands for a params key: the values come from --params and --set alone (the
-    options left are paths, names a rule takes from its wildcards, and --threads)."""
+    """No option of a command that reads the params stands for a params key: the values come from
+    --params and --set alone (the options left are paths, names a rule takes from its wildcards,
+    and --threads). `export` and `query` read no params (a checkpoint carries what they need)."""
     from autoreid.cli.parser import parser
 
-    names = {o for _, a in _every_option(parser()) for o in a.option_strings}
+    options = list(_every_option(parser()))
+    reading = {cmd for cmd, a in options if "--params" in a.option_strings}
+    assert {"search", "train", "evaluate", "extract", "tables"} <= reading
+    assert not {"export", "query"} & reading
+    names = {o for cmd, a in options if cmd in reading for o in a.option_strings}
     for flag in ("--device", "--amp", "--workers", "--feature", "--k1", "--k2", "--lambda",
                  "--bad-images", "--height", "--width", "--format", "--C", "--layers", "--rule",
-                 "--nodes", "--fraction", "--queries", "--top", "--train-only"):
+                 "--nodes", "--fraction", "--queries", "--top", "--train-only", "--metric"):
         assert flag not in names
 
 

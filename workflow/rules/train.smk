@@ -102,10 +102,12 @@ def evaluate_input(w):
             "manifest": P.manifest(benchmark)}
 
 
+# the job also writes the model card beside model.pt again, with the metrics (autoreid.use.card)
 EVALUATE = (PLACE + "autoreid evaluate --checkpoint {input.model} --manifest {input.manifest} "
-            "--out-dir {params.out} --params {PARAMS} {params.store} " + RUNTIME)
-EVALUATED = {name: R + "/evaluate/{path}/" + file for name, file in (
-    ("features", "features.h5"), ("metrics", "metrics.json"), ("details", "metrics.details.json"))}
+            "--out-dir {params.out} --card --params {PARAMS} {params.store} " + RUNTIME)
+EVALUATED = {**{name: R + "/evaluate/{path}/" + file for name, file in (
+    ("features", "features.h5"), ("metrics", "metrics.json"), ("details", "metrics.details.json"))},
+    "card": R + "/train/{path}/model.yaml"}
 
 
 rule evaluate:
