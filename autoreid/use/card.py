@@ -15,13 +15,15 @@ METRICS = ("mAP", "mAP_ci95", "rank1", "rank1_ci95", "rank5", "rank10", "mINP", 
 
 
 def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
-    from autoreid.complexity import count
+    from autoreid.complexity import multiply_adds
     from autoreid.use.model import input_of
 
     ckpt = load_checkpoint(model_path)
     net, spec = model_from(ckpt, model_path)
+    net.eval()
     given = input_of(ckpt, model_path)
-    size = count(spec, given["height"], given["width"], digits=6)
+    # counted on the CPU, not the meta device: its decompositions import torch._dynamo (~1 s)
+    macs = multiply_adds(net, given["height"], given["width"])
     config = {k: v for k, v in ckpt.get("config", {}).items() if k != "input_digests"}
     return {
         "name": spec.name, "checkpoint": Path(model_path).name,
@@ -31,7 +33,8 @@ def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
         "input": given,
         "output": {"feature": ckpt.get("feature", "f"), "dim": _dim(net, ckpt, given),
                    "normalised": False},
-        "params_M": size["params_M"], "flops_G": size["flops_G"],
+        "params_M": round(sum(p.numel() for p in net.parameters()) / 1e6, 6),
+        "flops_G": round(macs / 1e9, 6),
         "training": config,
         "evaluation": evaluation or {"source": "none yet: `autoreid evaluate --checkpoint "
                                                 "model.pt --manifest M --out-dir D --card` adds it"},
@@ -42,7 +45,6 @@ def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
 def _dim(net, ckpt: dict, given: dict) -> int:
     import torch
 
-    net.eval()
     with torch.no_grad():
         out = net(torch.zeros(1, 3, given["height"], given["width"]))
     return int(out[ckpt.get("feature", "f")].shape[1])

@@ -40,3 +40,31 @@ def test_one_command_profiles_every_arch_under_every_head(tmp_path):
         (tmp_path / "all" / "r18-pcb.json").read_text())
     assert_user_error(run_cli("complexity", "--arch", "DARTS_V2", "resnet18", "--name", "x"),
                       "2 --arch but 1 --name")
+
+
+@pytest.mark.parametrize("head", ["reid", "pcb"])
+def test_the_hook_count_equals_pytorchs_flop_counter_on_every_op(head):
+    """multiply_adds (hooks) against torch.utils.flop_counter (a dispatch mode) on the ResNets, the
+    published cells and a random cell of each search space (every op), at two input sizes."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from autoreid.complexity import multiply_adds
+    from autoreid.models.build import arch_spec, build
+    from autoreid.search.random_cells import random_genotype
+    from autoreid.space import genotypes
+
+    archs = ["resnet18", "resnet50", *genotypes.PUBLISHED]
+    random = [random_genotype(space, seed) for space in ("standard", "reid") for seed in range(3)]
+    specs = [arch_spec(a, 751, 8, (1, 1, 1, 1), head=head) for a in archs]
+    for g in random:
+        spec = arch_spec("DARTS_V2", 751, 8, (1, 1, 1, 1), head=head)
+        specs.append(type(spec)(**{**spec.to_dict(), "layers": (1, 1, 1, 1),
+                                   "genotype": g.to_dict()}))
+    for spec in specs:
+        for h, w in ((64, 32), (96, 40)):
+            with torch.device("meta"):
+                model = build(spec).eval()
+                with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                    model(torch.zeros(1, 3, h, w))
+                assert multiply_adds(model, h, w) * 2 == counter.get_total_flops(), (spec.name, h, w)
