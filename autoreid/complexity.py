@@ -30,15 +30,15 @@ class ComplexityConfig:
     num_classes: int
 
 
-def count(spec: ArchSpec, height: int, width: int, digits: int = 3) -> dict:
+def count(spec: ArchSpec, height: int, width: int) -> dict:
     with torch.device("meta"):
         model = build(spec).eval()
         params = sum(p.numel() for p in model.parameters())
         head = sum(p.numel() for p in model.head.parameters())
         macs = multiply_adds(model, height, width)
-    return {"name": spec.name, "params_M": round(params / 1e6, digits),
-            "head_params_M": round(head / 1e6, digits), "head": spec.head,
-            "flops_G": round(macs / 1e9, digits),
+    return {"name": spec.name, "params_M": round(params / 1e6, 3),
+            "head_params_M": round(head / 1e6, 3), "head": spec.head,
+            "flops_G": round(macs / 1e9, 3),
             "input": [height, width], "C": spec.C, "layers": list(spec.layers),
             "num_classes": spec.num_classes}
 
