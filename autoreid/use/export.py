@@ -92,6 +92,8 @@ def export(checkpoint: str, fmt: str, out: str, precision: str = "fp32",
         raise UserError(f"--precision {precision}: one of {', '.join(TOLERANCE)}")
     if batch < 1:
         raise UserError(f"--check-batch {batch}: must be >= 1")
+    if fmt == "onnx":
+        _needs("onnx", "onnxruntime", "onnxscript")
     model = load_model(checkpoint)
     images = check_images(model, manifest, batch).float()
     reference = Embedding(model)
@@ -128,6 +130,15 @@ def parity(reference: nn.Module, run, images: torch.Tensor, rtol: float, atol: f
                             f"at batch size {n}; nothing written")
         worst[n] = float(diff.max())
     return {"batch_sizes": sorted(worst), "max_abs_difference": worst, "rtol": rtol, "atol": atol}
+
+
+def _needs(*modules: str) -> None:
+    import importlib.util
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise UserError(f"--format onnx needs {', '.join(missing)}: pip install -e '.[export]' "
+                        "(or pip install onnx onnxruntime onnxscript)")
 
 
 def _onnx(graph: nn.Module, images: torch.Tensor, path: Path, meta: dict) -> None:

@@ -120,3 +120,18 @@ def test_real_images_from_a_manifest_and_bad_inputs_on_the_command_line(trained,
     assert_user_error(run_cli("export", "--checkpoint", trained, "--format", "onnx", "--out",
                               tmp_path / "x.onnx", "--check-batch", "0"), "--check-batch 0: must be >= 1")
     assert not (tmp_path / "x.onnx").exists()
+
+
+def test_without_the_export_extra_onnx_is_one_line(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    ckpt = save_untrained(tmp_path / "model.pt", "resnet18")
+    with pytest.raises(UserError, match=r"--format onnx needs onnxruntime: pip install -e '\.\[export\]'"):
+        export(str(ckpt), "onnx", str(tmp_path / "net.onnx"))
+    with pytest.raises(UserError, match=r"m.csv: no rows"):
+        (tmp_path / "m.csv").write_text("path,pid,camid,split\n")
+        export(str(ckpt), "torchscript", str(tmp_path / "net.ts"), manifest=str(tmp_path / "m.csv"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv", "model.pt"]
