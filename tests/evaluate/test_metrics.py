@@ -290,3 +290,20 @@ def test_features_whose_sum_overflows_are_still_finite_and_ranked():
     assert 0 <= m["mAP"] <= 1
     assert evaluate(q, np.array([1, 2]), np.zeros(2), g, np.array([1, 2, 2]), np.ones(3),
                     "cosine")["num_valid_query"] == 2
+
+
+def test_ranking_orders_each_gallery_as_the_distances_do():
+    """`ranking` (query's order, shared with `autoreid query`): the squared Euclidean distance less
+    |q|^2, the cosine distance less 1."""
+    import torch
+
+    from autoreid.evaluate.metrics import ranking
+
+    rng = np.random.default_rng(0)
+    q, g = rng.normal(size=(3, 5)).astype(np.float32), rng.normal(size=(7, 5)).astype(np.float32)
+    squared = ((q[:, None] - g[None]) ** 2).sum(-1)
+    got = ranking(torch.from_numpy(q), torch.from_numpy(g)).numpy()
+    np.testing.assert_allclose(got, squared - (q ** 2).sum(1, keepdims=True), rtol=1e-5, atol=1e-5)
+    qn, gn = q / np.linalg.norm(q, axis=1, keepdims=True), g / np.linalg.norm(g, axis=1, keepdims=True)
+    got = ranking(torch.from_numpy(q), torch.from_numpy(g), "cosine").numpy()
+    np.testing.assert_allclose(got, (1 - qn @ gn.T) - 1, rtol=1e-5, atol=1e-5)
