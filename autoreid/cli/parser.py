@@ -26,7 +26,8 @@ def parser() -> argparse.ArgumentParser:
                 "re-identification (search, derive, train, evaluate, complexity, tables). Every "
                 "Snakemake rule calls one of these. --out names the file a command writes, "
                 "--out-dir the folder it writes into; every value comes from the params file "
-                "(--params, with --set key=value over it).")
+                "(--params, with --set key=value over it); export and query read a trained "
+                "model.pt, which carries what they need.")
     p.add_argument("--version", action="version", version=f"autoreid {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="<command>",
                            parser_class=_Parser)
