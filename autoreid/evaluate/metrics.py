@@ -45,6 +45,8 @@ def _gallery_operands(g: torch.Tensor, metric: str):
 def ranking(q: torch.Tensor, g: torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
     """Q x G scores that order each query's gallery exactly as `evaluate` does (the squared
     Euclidean distance less |q|^2, or the cosine distance less 1, by the same matrix product)."""
+    if metric not in ("euclidean", "cosine"):
+        raise UserError(f"unknown metric {metric!r} (euclidean or cosine)")
     if metric == "cosine":
         q, g = torch.nn.functional.normalize(q, dim=1), torch.nn.functional.normalize(g, dim=1)
     alpha, g_sq = _gallery_operands(g, metric)

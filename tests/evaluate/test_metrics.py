@@ -307,3 +307,5 @@ def test_ranking_orders_each_gallery_as_the_distances_do():
     qn, gn = q / np.linalg.norm(q, axis=1, keepdims=True), g / np.linalg.norm(g, axis=1, keepdims=True)
     got = ranking(torch.from_numpy(q), torch.from_numpy(g), "cosine").numpy()
     np.testing.assert_allclose(got, (1 - qn @ gn.T) - 1, rtol=1e-5, atol=1e-5)
+    with pytest.raises(UserError, match="unknown metric 'manhattan'"):
+        ranking(torch.from_numpy(q), torch.from_numpy(g), "manhattan")
