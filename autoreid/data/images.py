@@ -17,8 +17,13 @@ STD = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1) * 255
 def decode(source, height: int, width: int, name: str | None = None) -> np.ndarray:
     """An image file (path or file object) as uint8 (3, height, width)."""
     with image_errors(name or str(source)), Image.open(source) as im:
-        im = im.convert("RGB").resize((width, height), Image.BILINEAR)
-        return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
+        return resized(im, height, width)
+
+
+def resized(im: Image.Image, height: int, width: int) -> np.ndarray:
+    """A PIL image as uint8 (3, height, width): RGB, bilinear, no crop (every network input)."""
+    im = im.convert("RGB").resize((width, height), Image.BILINEAR)
+    return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
 
 
 @contextlib.contextmanager

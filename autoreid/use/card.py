@@ -16,12 +16,11 @@ METRICS = ("mAP", "mAP_ci95", "rank1", "rank1_ci95", "rank5", "rank10", "mINP", 
 
 def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
     from autoreid.complexity import multiply_adds
-    from autoreid.use.model import input_of
+    from autoreid.use.model import Model
 
     ckpt = load_checkpoint(model_path)
-    net, spec = model_from(ckpt, model_path)
-    net.eval()
-    given = input_of(ckpt, model_path)
+    model = Model(*model_from(ckpt, model_path), ckpt, model_path)
+    net, spec, given = model.net, model.spec, model.input
     # counted on the CPU, not the meta device: its decompositions import torch._dynamo (~1 s)
     macs = multiply_adds(net, given["height"], given["width"])
     config = {k: v for k, v in ckpt.get("config", {}).items() if k != "input_digests"}
@@ -31,8 +30,7 @@ def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
                          "layers": list(spec.layers), "head": spec.head,
                          "embedding": spec.embedding, "classes": spec.num_classes},
         "input": given,
-        "output": {"feature": ckpt.get("feature", "f"), "dim": _dim(net, ckpt, given),
-                   "normalised": False},
+        "output": {"feature": model.feature, "dim": model.dim, "normalised": False},
         "params_M": round(sum(p.numel() for p in net.parameters()) / 1e6, 6),
         "flops_G": round(macs / 1e9, 6),
         "training": config,
@@ -40,14 +38,6 @@ def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
                                                 "model.pt --manifest M --out-dir D --card` adds it"},
         "use": "autoreid.load_model(path).embed(images); autoreid export; autoreid query",
     }
-
-
-def _dim(net, ckpt: dict, given: dict) -> int:
-    import torch
-
-    with torch.no_grad():
-        out = net(torch.zeros(1, 3, given["height"], given["width"]))
-    return int(out[ckpt.get("feature", "f")].shape[1])
 
 
 def write_card(model_path: str | Path, evaluation: dict | None = None) -> Path:

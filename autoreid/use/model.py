@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from autoreid.data.images import decode, input_spec
+from autoreid.data.images import decode, input_spec, resized
 from autoreid.errors import UserError
 from autoreid.models.build import ArchSpec, ReIDNet, load_checkpoint, model_from
 
@@ -130,5 +130,4 @@ def _uint8(x, i: int, height: int, width: int) -> np.ndarray:
     if not isinstance(x, Image.Image):
         raise UserError(f"images[{i}]: {type(x).__name__} is not an image (a path, a PIL image, "
                         "a uint8 array or a tensor)")
-    im = x.convert("RGB").resize((width, height), Image.BILINEAR)
-    return np.array(im, dtype=np.uint8).transpose(2, 0, 1)
+    return resized(x, height, width)
