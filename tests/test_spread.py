@@ -40,3 +40,8 @@ def test_outside_a_slurm_job_it_says_so_in_one_line(monkeypatch):
     proc = run_cli("spread", "--hosts", "2", "--per-host", "4", "--", "pretrain", "--raw", "x")
     assert_user_error(proc, "a run over 2 node(s) runs inside a SLURM job only",
                       "set pretrain_nodes: 1")
+
+
+def test_tasks_standing_in_for_nodes_are_the_agents_torchrun_waits_for():
+    line = command(1, 2, 1, 1, "vm", "54", ["pretrain"])
+    assert "--nodes=1" in line and "--ntasks=2" in line and "--nnodes=2" in line
