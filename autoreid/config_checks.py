@@ -50,6 +50,26 @@ def _references(params: dict, source: str) -> None:
             if name not in allowed:
                 raise UserError(f"{source}: {key}.{i}: {name!r} is not a known architecture "
                                 f"(have: {', '.join(allowed)})")
+    _beyond(params, source, (*PUBLISHED, *SELECTED, *RESNETS))
+
+
+def _beyond(params: dict, source: str, archs: tuple) -> None:
+    """The "beyond the paper" table's settings, variants and networks."""
+    b = params["beyond"]
+    for key in ("paper", "modern"):
+        _entry(params, source, f"beyond.{key}", b[key], "train_settings")
+    for i, setting in enumerate(b["ingredients"]):
+        _entry(params, source, f"beyond.ingredients.{i}", setting, "train_settings")
+    for key in ("networks", "ingredient_networks"):
+        for i, name in enumerate(b[key]):
+            if name not in archs:
+                raise UserError(f"{source}: beyond.{key}.{i}: {name!r} is not a known architecture "
+                                f"(have: {', '.join(archs)})")
+    if b["plain"] not in params["table1"]["variants"]:
+        raise UserError(f"{source}: beyond.plain: {b['plain']!r} is not one of table1.variants "
+                        f"({', '.join(params['table1']['variants'])}): its runs are Table 1's")
+    for i, variant in enumerate(b["regularized"]):
+        _entry(params, source, f"beyond.regularized.{i}", variant, "search_variants")
 
 
 def _ranges(params: dict, source: str) -> None:

@@ -5,11 +5,13 @@ import torch
 import torch.nn.functional as F
 
 
-def softmax_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy; logits of several parts (parts x batch x classes) average their losses."""
+def softmax_loss(logits: torch.Tensor, labels: torch.Tensor, smoothing: float = 0.0) -> torch.Tensor:
+    """Cross-entropy; logits of several parts (parts x batch x classes) average their losses.
+    `smoothing` ε: the target is (1 - ε) one-hot + ε / classes (Szegedy et al. 2016)."""
     if logits.dim() == 3:
-        return torch.stack([F.cross_entropy(part, labels) for part in logits]).mean()
-    return F.cross_entropy(logits, labels)
+        return torch.stack([F.cross_entropy(part, labels, label_smoothing=smoothing)
+                            for part in logits]).mean()
+    return F.cross_entropy(logits, labels, label_smoothing=smoothing)
 
 
 def pairwise_euclidean(x: torch.Tensor) -> torch.Tensor:
@@ -40,10 +42,12 @@ def _fp32(x: torch.Tensor) -> torch.Tensor:
 
 
 def objective_loss(out: dict[str, torch.Tensor], labels: torch.Tensor, loss: str,
-                   lam: float = 0.5, margin: float = 0.3, feature: str = "f") -> torch.Tensor:
-    """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`.
-    Computed in fp32 (at least) whatever precision the network ran in."""
-    ls = softmax_loss(_fp32(out["logits"]), labels)
+                   lam: float = 0.5, margin: float = 0.3, feature: str = "f",
+                   smoothing: float = 0.0) -> torch.Tensor:
+    """`softmax`: Ls only (the "Baseline" search); `retrieval`: Lret = λ Ls + (1-λ) Lt on `feature`;
+    Ls with label smoothing `smoothing`. Computed in fp32 (at least) whatever precision the
+    network ran in."""
+    ls = softmax_loss(_fp32(out["logits"]), labels, smoothing)
     if loss == "softmax":
         return ls
     if loss == "retrieval":

@@ -1,5 +1,5 @@
 """The optimizers of search, training and pre-training: torch's SGD and Adam, without importing
-`torch._dynamo`.
+`torch._dynamo`; their lr schedules and warm-up (`schedule`, `warm_up`).
 
 torch.optim runs every `step` inside a wrapper that imports `torch._dynamo` to place a graph break
 for `torch.compile`, and wraps `add_param_group`, `zero_grad`, `state_dict` and `load_state_dict` in
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 
 import torch
 
@@ -76,3 +77,48 @@ class Adam(_Unwrapped, torch.optim.Adam):
     def __init__(self, params, lr: float, **kwargs):
         params = list(params)
         super().__init__(params, lr, fused=_fusable(params), **kwargs)
+
+
+SCHEDULES = ("step", "exponential", "cosine")
+
+
+def schedule(opt, kind: str, epochs: int, milestones=(), gamma: float = 0.1,
+             warmup_epochs: int = 0) -> torch.optim.lr_scheduler.LRScheduler:
+    """The lr's schedule over the epochs, stepped at each epoch's end: `step` (x gamma at each
+    milestone), `exponential` (x gamma every epoch) or `cosine` (from the lr down a half cosine
+    towards 0, over the epochs after the warm-up). Without a warm-up, step and exponential are
+    torch's MultiStepLR and ExponentialLR (the runs made before warm-ups existed, bit for bit);
+    with one, every schedule is a closed form of the epoch (LambdaLR), which `warm_up`'s per-step
+    lr cannot disturb (the chained forms would carry a ramp's scaled lr into every later epoch)."""
+    if kind not in SCHEDULES:
+        raise ValueError(f"unknown schedule {kind!r} (known: {', '.join(SCHEDULES)})")
+    if warmup_epochs == 0 and kind == "step":
+        return torch.optim.lr_scheduler.MultiStepLR(opt, list(milestones), gamma)
+    if warmup_epochs == 0 and kind == "exponential":
+        return torch.optim.lr_scheduler.ExponentialLR(opt, gamma)
+    return torch.optim.lr_scheduler.LambdaLR(
+        opt, functools.partial(_factor, kind, epochs, tuple(milestones), gamma, warmup_epochs))
+
+
+def _factor(kind: str, epochs: int, milestones: tuple, gamma: float, warmup: int, epoch: int) -> float:
+    """The schedule's lr at `epoch` over the base lr."""
+    if kind == "step":
+        return gamma ** sum(epoch >= m for m in milestones)
+    if kind == "exponential":
+        return gamma ** epoch
+    done = max(epoch - warmup, 0) / max(epochs - warmup, 1)
+    return 0.5 * (1 + math.cos(math.pi * done))
+
+
+def warm_up(opt, sched, epochs: int, epoch: int, step: int, steps: int) -> None:
+    """Within the first `epochs` epochs, the lr of step `step` (of `steps` an epoch) of epoch
+    `epoch` is the schedule's times (k + 1) / (epochs x steps), k the steps done: a linear ramp to
+    the full lr (Goyal et al. 2017; Luo et al. 2019 for reID). After the ramp (and with `epochs`
+    0), the schedule's own lr, untouched. Call it before each step, on a `schedule` made with the
+    same warm-up."""
+    if epoch >= epochs:
+        return
+    done = epoch * steps + step
+    factor = min(1.0, (done + 1) / (epochs * steps))
+    for group, lr in zip(opt.param_groups, sched.get_last_lr()):
+        group["lr"] = lr * factor

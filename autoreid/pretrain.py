@@ -99,7 +99,8 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                                                               memory_format=torch.channels_last)
     opt = optim.SGD(model.parameters(), cfg.lr, momentum=cfg.momentum,
                     weight_decay=cfg.weight_decay)
-    sched = torch.optim.lr_scheduler.ExponentialLR(opt, cfg.lr_decay)
+    sched = optim.schedule(opt, "exponential", cfg.epochs, gamma=cfg.lr_decay,
+                           warmup_epochs=cfg.warmup_epochs)
     config = {"arch": arch, "genotype": spec.genotype, "C": C, "layers": list(layers),
               "classes": len(classes), "images": len(records), **as_dict(cfg),
               "amp": precision.mode}  # any world size resumes
@@ -129,7 +130,7 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
             for step, (x, y) in enumerate(data.batches(batches, aug, first, gpu(device)), first):
                 x = x.to(device, memory_format=torch.channels_last, non_blocking=True)
                 y = y.to(device, non_blocking=True)
-                warm_up(opt, sched, cfg.warmup_epochs, epoch, step, len(batches))
+                optim.warm_up(opt, sched, cfg.warmup_epochs, epoch, step, len(batches))
                 loss, logits = _step(net, opt, precision, loss_fn, x, y)
                 sums.add(step, loss=loss, correct=(logits.argmax(1) == y).sum(), seen=len(y))
                 if rank == 0:
@@ -155,19 +156,6 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
         dist.barrier()
         dist.destroy_process_group()
     return out / "weights.pt"
-
-
-def warm_up(opt, sched, epochs: int, epoch: int, step: int, steps: int) -> None:
-    """Within the first `epochs` epochs, the lr of step `step` (of `steps` an epoch) of epoch
-    `epoch` is the schedule's times (k + 1) / (epochs x steps), k the steps done: a linear ramp to
-    the full lr (Goyal et al. 2017, for a batch of 1024 with the lr scaled linearly). After the
-    ramp (and with `epochs` 0), the schedule's own lr, untouched."""
-    if epoch >= epochs:
-        return
-    done = epoch * steps + step
-    factor = min(1.0, (done + 1) / (epochs * steps))
-    for group, lr in zip(opt.param_groups, sched.get_last_lr()):
-        group["lr"] = lr * factor
 
 
 def _shards(data_dir: str, images: int, cfg: PretrainConfig, rank: int, world: int):

@@ -1,8 +1,10 @@
 """Images: decode to uint8 (3, H, W) at the network's input size; augment (flip, pad + random
-crop) with parameters drawn in the main process; normalise whole batches."""
+crop, and where a recipe asks, random erasing) with parameters drawn in the main process; normalise
+whole batches."""
 from __future__ import annotations
 
 import contextlib
+import math
 
 import numpy as np
 import torch
@@ -64,15 +66,47 @@ def augment_params(n: int, generator: torch.Generator, pad: int, flip: bool = Tr
     return list(zip(flips, dy, dx))
 
 
-class PadCrop:
-    """reID training augmentation: flip, zero-pad by `pad`, crop back (draw: main process;
-    apply: DataLoader workers)."""
+ERASE_AREA = (0.02, 0.4)  # random erasing (Zhong et al., AAAI 2020): the box's share of the image,
+ERASE_ASPECT = (0.3, 1 / 0.3)  # its height / width (drawn uniformly in log),
+ERASE_TRIES = 10  # and draws of a box until one fits inside the image (none fits: no box)
+ERASE_FILL = MEAN.flatten().round().to(torch.uint8)  # the box's pixels: the mean (0 once normalised)
 
-    def __init__(self, pad: int):
-        self.pad = pad
+
+def erase_params(n: int, generator: torch.Generator, p: float, height: int, width: int
+                 ) -> list[tuple]:
+    """Per image (ey, ex, eh, ew): a box to fill with the mean pixel, with probability `p`; an
+    image left alone gets (0, 0, 0, 0). Drawn after `augment_params`, from the same generator."""
+    hit = torch.rand(n, generator=generator) < p
+    area = torch.empty(n, ERASE_TRIES).uniform_(*ERASE_AREA, generator=generator) * height * width
+    aspect = torch.empty(n, ERASE_TRIES).uniform_(*map(math.log, ERASE_ASPECT), generator=generator).exp()
+    h, w = (area * aspect).sqrt().round().long(), (area / aspect).sqrt().round().long()
+    fits = (h >= 1) & (w >= 1) & (h < height) & (w < width)
+    first = fits.int().argmax(dim=1, keepdim=True)  # the first try that fits
+    h, w = h.gather(1, first).squeeze(1), w.gather(1, first).squeeze(1)
+    keep = hit & fits.any(dim=1)
+    ey = (torch.rand(n, generator=generator) * (height - h + 1)).long()
+    ex = (torch.rand(n, generator=generator) * (width - w + 1)).long()
+    return [(int(y), int(x), int(a), int(b)) if k else (0, 0, 0, 0)
+            for y, x, a, b, k in zip(ey, ex, h, w, keep)]
+
+
+class PadCrop:
+    """reID training augmentation: flip, zero-pad by `pad`, crop back, and with `erasing` > 0 a
+    random erasing of probability `erasing` (draw: main process; apply: DataLoader workers, or the
+    GPU: autoreid.data.on_device). Parameters per image: (flip, dy, dx), erasing's (ey, ex, eh, ew)
+    after them."""
+
+    def __init__(self, pad: int, erasing: float = 0.0, height: int = 0, width: int = 0):
+        if erasing and not (height and width):
+            raise ValueError("random erasing needs the images' height and width")
+        self.pad, self.erasing, self.height, self.width = pad, erasing, height, width
 
     def draw(self, n: int, generator: torch.Generator) -> list[tuple]:
-        return augment_params(n, generator, self.pad)
+        crops = augment_params(n, generator, self.pad)
+        if not self.erasing:
+            return crops
+        boxes = erase_params(n, generator, self.erasing, self.height, self.width)
+        return [c + b for c, b in zip(crops, boxes)]
 
     def apply(self, images: np.ndarray, params: list[tuple], out: np.ndarray) -> np.ndarray:
         return augment(images, params, self.pad, out=out)
@@ -82,16 +116,21 @@ class PadCrop:
 
 def augment(images: np.ndarray, params: list[tuple], pad: int, out: np.ndarray | None = None
             ) -> np.ndarray:
-    """Random horizontal flip, then zero-pad by `pad` and crop back to size at offset (dy, dx)."""
+    """Random horizontal flip, then zero-pad by `pad` and crop back to size at offset (dy, dx);
+    where an image's parameters go on with a box (ey, ex, eh, ew), its pixels take the mean."""
     if out is None:
         out = np.zeros_like(images)
     else:
         out.fill(0)
     _, _, h, w = images.shape
-    for k, (flip, dy, dx) in enumerate(params):
+    fill = ERASE_FILL.numpy()[:, None, None]
+    for k, (flip, dy, dx, *box) in enumerate(params):
         img = images[k, :, :, ::-1] if flip else images[k]
         sy, sx = dy - pad, dx - pad  # source offset of the crop window
         y0, y1 = max(0, -sy), min(h, h - sy)
         x0, x1 = max(0, -sx), min(w, w - sx)
         out[k, :, y0:y1, x0:x1] = img[:, y0 + sy:y1 + sy, x0 + sx:x1 + sx]
+        if box:
+            ey, ex, eh, ew = box
+            out[k, :, ey:ey + eh, ex:ex + ew] = fill
     return out

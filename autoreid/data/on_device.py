@@ -13,7 +13,7 @@ import functools
 import torch
 from torch.nn import functional as F
 
-from autoreid.data.images import MEAN, STD
+from autoreid.data.images import ERASE_FILL, MEAN, STD
 
 
 @functools.lru_cache(maxsize=8)
@@ -31,7 +31,8 @@ def normalize(batch: torch.Tensor) -> torch.Tensor:
 
 def pad_crop_flip(batch: torch.Tensor, params: torch.Tensor, pad: int) -> torch.Tensor:
     """`augment` on the device: per image (flip, dy, dx) in `params` (B x 3, int64), a horizontal
-    flip, then a zero-pad by `pad` and a crop back to size at offset (dy, dx). The result is
+    flip, then a zero-pad by `pad` and a crop back to size at offset (dy, dx); with B x 7, the box
+    (ey, ex, eh, ew) after them filled with the mean pixel (random erasing). The result is
     channels-last (the layout the convolutions take)."""
     n, _, height, width = batch.shape
     flip = params[:, 0].bool()[:, None, None, None]
@@ -40,7 +41,22 @@ def pad_crop_flip(batch: torch.Tensor, params: torch.Tensor, pad: int) -> torch.
     rows = params[:, 1:2] + torch.arange(height, device=batch.device)  # (B, H)
     cols = params[:, 2:3] + torch.arange(width, device=batch.device)  # (B, W)
     image = torch.arange(n, device=batch.device)[:, None, None]
-    return padded[image, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    out = padded[image, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+    if params.shape[1] == 7:
+        out = _erase(out, params[:, 3:])
+    return out
+
+
+def _erase(batch: torch.Tensor, boxes: torch.Tensor) -> torch.Tensor:
+    """Each image's box (ey, ex, eh, ew; B x 4) filled with the mean pixel, by a mask (no shape
+    depends on the boxes)."""
+    _, _, height, width = batch.shape
+    ys = torch.arange(height, device=batch.device)[None, :]
+    xs = torch.arange(width, device=batch.device)[None, :]
+    inside_y = (ys >= boxes[:, 0:1]) & (ys < boxes[:, 0:1] + boxes[:, 2:3])  # (B, H)
+    inside_x = (xs >= boxes[:, 1:2]) & (xs < boxes[:, 1:2] + boxes[:, 3:4])  # (B, W)
+    mask = (inside_y[:, :, None] & inside_x[:, None, :])[:, None]  # (B, 1, H, W)
+    return torch.where(mask, ERASE_FILL.to(batch.device)[None, :, None, None], batch)
 
 
 def to_device(images: torch.Tensor, params: torch.Tensor | None, pad: int,

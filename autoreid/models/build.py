@@ -30,6 +30,9 @@ class ArchSpec:
     dropout: float = 0.5
     name: str = ""
     head: str = "reid"
+    neck: str = "none"  # none | bnneck (autoreid.models.head)
+    pool: str = "avg"  # avg | gem
+    aux_skip: bool = False  # supernet: DARTS-'s auxiliary skip on its edges (search.regularizer)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -45,17 +48,18 @@ class ArchSpec:
 
 
 def arch_spec(arch: str, num_classes: int, C: int, layers, embedding: int = 512,
-              dropout: float = 0.5, name: str | None = None, head: str = "reid") -> ArchSpec:
+              dropout: float = 0.5, name: str | None = None, head: str = "reid", neck: str = "none",
+              pool: str = "avg") -> ArchSpec:
     """Spec from a user-facing name: a ResNet name, a published genotype name or a genotype file."""
     if head not in HEADS:
         raise UserError(f"unknown head {head!r} (known: {', '.join(HEADS)})")
+    shared = {"embedding": embedding, "dropout": dropout, "head": head, "neck": neck, "pool": pool}
     if arch in DEPTHS:
-        return ArchSpec(arch, num_classes, C, tuple(layers), embedding=embedding,
-                        dropout=dropout, name=name or arch, head=head)
+        return ArchSpec(arch, num_classes, C, tuple(layers), name=name or arch, **shared)
     genotype = genotypes.resolve(arch)
     name = name or (arch if arch in genotypes.PUBLISHED else Path(arch).stem)
-    return ArchSpec("cells", num_classes, C, tuple(layers), genotype=genotype.to_dict(),
-                    embedding=embedding, dropout=dropout, name=name, head=head)
+    return ArchSpec("cells", num_classes, C, tuple(layers), genotype=genotype.to_dict(), name=name,
+                    **shared)
 
 
 class ReIDNet(nn.Module):
@@ -76,13 +80,14 @@ def build_backbone(spec: ArchSpec) -> nn.Module:
     if spec.arch == "cells":
         return CellNetwork(Genotype.from_dict(spec.genotype), spec.C, spec.layers, last_stride)
     if spec.arch == "supernet":
-        return Supernet(spec.space, spec.C, spec.layers)
+        return Supernet(spec.space, spec.C, spec.layers, aux_skip=spec.aux_skip)
     raise UserError(f"unknown architecture {spec.arch!r}")
 
 
 def build(spec: ArchSpec) -> ReIDNet:
     backbone = build_backbone(spec)
     head = HEADS[spec.head](backbone.out_channels, spec.num_classes, dropout=spec.dropout,
+                            neck=spec.neck, pool=spec.pool,
                             **({"embedding": spec.embedding} if spec.head == "reid" else {}))
     return ReIDNet(backbone, head)
 

@@ -31,6 +31,7 @@ from autoreid.loop import Loop, Ranks
 from autoreid.models.build import ArchSpec, ReIDNet, build
 from autoreid.runtime import Placement, Progress, file_digest, log
 from autoreid.search.derive import derive, normalised_entropy, structure
+from autoreid.search.regularizers import skip_weight
 from autoreid.search.step import search_step
 
 
@@ -63,6 +64,8 @@ class SearchConfig:
     dropout: float
     triplet_feature: str
     order: str
+    regularizer: str  # none | beta | dartsminus (autoreid.search.regularizers)
+    beta_weight: float  # β-DARTS' λ (regularizer beta)
     seed: int
 
 
@@ -104,7 +107,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
     out.mkdir(parents=True, exist_ok=True)
     data, halves = _halves(split_file, cfg, where.store, where.workers)
     spec = ArchSpec("supernet", data.num_classes, cfg.C, tuple(cfg.layers), space=cfg.space,
-                    embedding=cfg.embedding, dropout=cfg.dropout)
+                    embedding=cfg.embedding, dropout=cfg.dropout,
+                    aux_skip=cfg.regularizer == "dartsminus")
     torch.manual_seed(cfg.seed)
     model = build(spec).to(device, memory_format=torch.channels_last)
     sn = model.backbone
@@ -138,6 +142,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
         for epoch in loop.epochs_left():
             t0 = time.time()
             model.train()
+            if spec.aux_skip:
+                sn.skip_weight.fill_(skip_weight(epoch, cfg.epochs))
             first, sums = loop.begin(epoch)
             for step, (tb, vb) in enumerate(_batches(halves, samplers, cfg.seed, epoch, first, device),
                                             first):
@@ -152,6 +158,8 @@ def search(split_file: str, out_dir: str, cfg: SearchConfig, where: Placement) -
                          "loss_alpha": sums["loss_alpha"] / steps, "lr": w_sched.get_last_lr()[0],
                          "alpha_lr": a_sched.get_last_lr()[0], "seconds": round(seconds, 3),
                          "images_per_s": round(steps * 2 * cfg.P * cfg.K / max(seconds, 1e-9), 1)})
+            if spec.aux_skip:
+                rows[-1]["skip_weight"] = round(float(sn.skip_weight), 6)
             w_sched.step()
             a_sched.step()
             history.append({"epoch": epoch + 1, **alpha_weights(model)})
@@ -182,7 +190,7 @@ def _halves(split_file: str, cfg: SearchConfig, store: str | None,
 def _result(cfg: SearchConfig, model: ReIDNet, rows: list[dict]) -> dict:
     """alphas.json: the architecture weights at the end (raw and softmaxed) and how settled they are."""
     sn = model.backbone
-    return {"space": cfg.space, "loss": cfg.loss, "nodes": cfg.nodes,
+    return {"space": cfg.space, "loss": cfg.loss, "regularizer": cfg.regularizer, "nodes": cfg.nodes,
             "ops": list(sn.op_names), "epochs": cfg.epochs,
             "alpha_entropy": rows[-1]["alpha_entropy"], "genotype_stable_since": stable_since(rows),
             **alpha_weights(model),

@@ -17,6 +17,7 @@ import torch
 from autoreid.amp import OFF, Precision
 from autoreid.models.build import ReIDNet
 from autoreid.losses import objective_loss
+from autoreid.search.regularizers import beta_penalty
 
 FD_RADIUS = 0.01  # DARTS: epsilon = 0.01 / |dL_val/domega'|
 
@@ -86,18 +87,25 @@ def search_step(model: ReIDNet, cfg, w_params: list, w_opt, a_opt, train_batch,
     """Alg. 1, lines 2-5: an omega step on a batch of D_train, then an alpha step on a batch of
     D_val (first order: the gradient at the current omega; second order: DARTS' unrolled one,
     with the virtual step `xi`, in fp32), the other forward passes in `amp`'s precision. Returns
-    both losses, on the device (nothing in the step waits for it)."""
+    both losses, on the device (nothing in the step waits for it); the alpha step's loss returned
+    is L_val's alone, without a regulariser's term (`search.regularizer`: beta adds its term to the
+    alpha step; autoreid.search.regularizers)."""
     w_opt.zero_grad()
     lw = _loss(model, cfg, *train_batch, amp)
     amp.backward(lw, inputs=w_params)
     amp.step(w_opt, w_params, cfg.grad_clip)
     a_opt.zero_grad()
+    alphas = model.backbone.arch_parameters()
     if cfg.order == "second":
         loss_a = _unrolled_alpha_grad(model, cfg, train_batch, val_batch, xi)
+        if cfg.regularizer == "beta":
+            for a, g in zip(alphas, torch.autograd.grad(beta_penalty(alphas, cfg.beta_weight), alphas)):
+                a.grad += g
         a_opt.step()
     else:
         la = _loss(model, cfg, *val_batch, amp)
-        amp.backward(la, inputs=model.backbone.arch_parameters())
+        objective = la + beta_penalty(alphas, cfg.beta_weight) if cfg.regularizer == "beta" else la
+        amp.backward(objective, inputs=alphas)
         amp.step(a_opt)
         loss_a = la.detach()
     amp.update()

@@ -80,19 +80,27 @@ class SearchCell(nn.Module):
         self.pre0 = preprocess(c_pp, C, reduction_prev, affine=False)
         self.pre1 = preprocess(c_p, C, False, affine=False)
         self.edges = nn.ModuleList()
+        self.strides = []
         for i in range(nodes):
             for j in range(2 + i):
                 stride = 2 if reduction and j < 2 else 1
                 self.edges.append(MixedOp(C, stride, ops))
+                self.strides.append(stride)
 
-    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    def forward(self, s0: torch.Tensor, s1: torch.Tensor, weights: torch.Tensor,
+                skip: torch.Tensor | None = None) -> torch.Tensor:
+        """`skip`: DARTS-'s auxiliary skip weight, added as skip * h to every edge of stride 1 (an
+        edge of stride 2 has no parameter-free skip); None: no auxiliary skip."""
         states = [self.pre0(s0), self.pre1(s1)]
         offset = 0
         for _ in range(self.nodes):
-            states.append(sum(self.edges[offset + j](h, weights[offset + j])
-                              for j, h in enumerate(states)))
+            states.append(sum(self._edge(offset + j, h, weights, skip) for j, h in enumerate(states)))
             offset += len(states) - 1
         return torch.cat(states[2:], dim=1)
+
+    def _edge(self, k: int, h: torch.Tensor, weights: torch.Tensor, skip: torch.Tensor | None):
+        out = self.edges[k](h, weights[k])
+        return out if skip is None or self.strides[k] != 1 else out + skip * h
 
 
 class DerivedCell(nn.Module):

@@ -172,7 +172,7 @@ def test_torchvision_weights_only_from_the_local_cache(tmp_path, monkeypatch):
 def test_a_warm_up_ramps_the_lr_linearly_then_hands_it_to_the_schedule():
     """Two warm-up epochs of 4 steps: lr x 1/8, 2/8, ..., 8/8 of the schedule's, then its decay."""
     from autoreid import optim
-    from autoreid.pretrain import warm_up
+    from autoreid.optim import warm_up
 
     opt = optim.SGD([torch.nn.Parameter(torch.zeros(1))], 0.8, momentum=0.9)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.5)

@@ -162,9 +162,9 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
         triplet_feature="g", betas=(0.8, 0.99), weight_decay=1e-4))
     calls, real = [], module.objective_loss
 
-    def spy(out, labels, objective, lam, margin, feature):
-        calls.append((objective, lam, margin, feature, len(labels)))
-        return real(out, labels, objective, lam, margin, feature)
+    def spy(out, labels, objective, lam, margin, feature, smoothing):
+        calls.append((objective, lam, margin, feature, len(labels), smoothing))
+        return real(out, labels, objective, lam, margin, feature, smoothing)
 
     adams = []
 
@@ -180,7 +180,7 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
         path = train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, Placement.cpu())
     finally:
         monkey.undo()
-    assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8)}  # Lret with the configured λ, margin, feature
+    assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8, 0.0)}  # Lret with the configured λ, margin, feature
     assert adams == [(0.01, {"betas": (0.8, 0.99), "weight_decay": 1e-4})]
     lrs = [float(line.split(",")[2]) for line in (tmp_path / "log.csv").read_text().splitlines()[1:]]
     assert lrs == pytest.approx([0.01] * 5 + [0.001])  # x0.1 at the milestone
