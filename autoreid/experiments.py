@@ -17,6 +17,8 @@ LABELS = {
     "DARTS_V2": "DARTS", "GDAS_V1": "GDAS",
     "baseline": "Baseline", "baseline_reid": "Baseline + ReID Search Space",
     "retrieval_reid": "Retrieval + ReID Search Space",
+    "retrieval_reid_beta": "β-DARTS, Retrieval + ReID",
+    "retrieval_reid_dartsminus": "DARTS−, Retrieval + ReID",
     "AutoReID": "Auto-ReID", "Baseline": "Baseline",
     "random_standard": "Random cells (standard space)", "random_reid": "Random cells (ReID space)",
 }
@@ -93,13 +95,15 @@ class Paths:
         return f"{self.results}/figures/{name}"
 
     def table(self, name: int | str, ext: str) -> str:
-        """Table 1-6 (table<n>.<ext>) or the claims table (claims.<ext>)."""
+        """Table 1-6 (table<n>.<ext>), the claims table (claims.<ext>) or beyond the paper's
+        (beyond.<ext>)."""
         return f"{self.results}/tables/{table_stem(name)}.{ext}"
 
 
 def table_stem(name: int | str) -> str:
-    """A table's file name without its extension: table<n> for the paper's, claims for ours."""
-    return "claims" if name == "claims" else f"table{name}"
+    """A table's file name without its extension: table<n> for the paper's, its name for ours
+    (claims, beyond)."""
+    return str(name) if name in ("claims", "beyond") else f"table{name}"
 
 
 def is_network(benchmark: str | None, arch: str | None) -> bool:

@@ -26,6 +26,7 @@ _KEYS = {
     "select": lambda p, w: _select(p),
     "table": lambda p, w: _table(w["number"]),
     "claims": lambda p, w: _table("claims"),
+    "beyond": lambda p, w: _table("beyond"),
     "figures_ranked": lambda p, w: ["figures"],
 }
 

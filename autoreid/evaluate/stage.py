@@ -36,7 +36,7 @@ def embed_manifest(manifest: str, out: str | Path, job: Evaluation, where: Place
                                 h, w, where.store, where.workers)
     from autoreid.amp import Precision
     from autoreid.models.build import load_checkpoint, model_from
-    from autoreid.models.head import test_feature
+    from autoreid.models.head import evaluation_feature
 
     ckpt = load_checkpoint(checkpoint)  # read once: the network and its input size
     model, spec = model_from(ckpt, checkpoint)
@@ -47,7 +47,7 @@ def embed_manifest(manifest: str, out: str | Path, job: Evaluation, where: Place
     model.to(where.device, memory_format=torch.channels_last)
     precision = Precision(where.amp, where.device)
     ev = job.evaluate
-    feature = test_feature(spec.neck, ev.feature)  # BNNeck's is its BN output, whatever ev says
+    feature = evaluation_feature(spec.neck, ev.feature)  # BNNeck's is its BN output, whatever ev says
     return features.extract(
         manifest, lambda images: features.embed(model, images, feature, where.device,
                                                 ev.batch_size, precision),

@@ -3,7 +3,7 @@
 - `ReIDHead` (paper §3.2): global average pool -> f -> dropout -> embedding g (linear + BN) ->
   dropout -> classifier h over the training identities. With `neck="bnneck"` (Luo et al., "Bag of
   tricks", 2019): pool -> f -> BN (its shift frozen at 0) -> g -> classifier without a bias; the
-  triplet loss reads f, the softmax the logits of g, and g is the test feature (`test_feature`).
+  triplet loss reads f, the softmax the logits of g, and g is the test feature (`evaluation_feature`).
 - `PCBHead` (Sun et al., ECCV 2018; Table 4): on a backbone without its last down-sampling
   (build_backbone: last stride 1, a 24x8 map at 384x128), the map is cut into 6 horizontal stripes
   (any height, as in the part-aware module), each average-pooled, embedded (1x1 conv 256 + BN +
@@ -49,7 +49,7 @@ def _pool(pool: str) -> nn.Module | None:
     return GeM() if pool == "gem" else None
 
 
-def test_feature(neck: str, configured: str) -> str:
+def evaluation_feature(neck: str, configured: str) -> str:
     """The feature a network is tested on: BNNeck's is its BN output g (what the recipe defines),
     any other head's the one `evaluate.feature` names."""
     return "g" if neck == "bnneck" else configured

@@ -1,9 +1,10 @@
 """Retraining a network (searched, published or ResNet) on the full training set (§4.2):
 retrieval loss, P x K class-balance batches, Adam with step decay. Each ingredient of a modern
 recipe is a key of its own (BNNeck `neck`, GeM `pool`, random `erasing`, a linear `warmup_epochs`,
-`label_smoothing`, a cosine `schedule`), all off in the paper's settings (docs/beyond.md). A checkpoint after every epoch
-(and mid-epoch on SIGTERM/SIGUSR1) is resumed by rerunning the same command, to the same weights as
-an uninterrupted run on CPU; the per-epoch log (loss, lr, time) is a CSV."""
+`label_smoothing`, a cosine `schedule`), all off in the paper's settings (docs/beyond.md).
+A checkpoint after every epoch (and mid-epoch on SIGTERM/SIGUSR1) is resumed by rerunning the
+same command, to the same weights as an uninterrupted run on CPU; the per-epoch log (loss, lr,
+time) is a CSV."""
 from __future__ import annotations
 
 import time
@@ -26,7 +27,7 @@ from autoreid.io import save_config, write_json
 from autoreid.loop import Loop, Ranks
 from autoreid.losses import objective_loss
 from autoreid.models.build import arch_spec, build, save_model
-from autoreid.models.head import test_feature
+from autoreid.models.head import evaluation_feature
 from autoreid.optim import schedule, warm_up
 from autoreid.models.weights import load_pretrained
 from autoreid.runtime import Placement, Progress, file_digest, log
@@ -79,12 +80,12 @@ def train(manifest: str, arch: str, out_dir: str, cfg: TrainConfig, where: Place
     if not records:
         raise UserError(f"{manifest}: no training images (split 'train')")
     data = ImageSet(records, cfg.height, cfg.width, cfg.pad, store, workers,
-                    augmentation=PadCrop(cfg.pad, cfg.erasing))
+                    augmentation=PadCrop(cfg.pad, cfg.erasing, cfg.height, cfg.width))
     if data.num_classes < cfg.P:
         raise UserError(f"{manifest}: {data.num_classes} training identities, fewer than P={cfg.P}")
     spec = arch_spec(arch, data.num_classes, cfg.C, cfg.layers, cfg.embedding, cfg.dropout, name,
                      cfg.head, cfg.neck, cfg.pool)
-    eval_feature = test_feature(cfg.neck, eval_feature)
+    eval_feature = evaluation_feature(cfg.neck, eval_feature)
     torch.manual_seed(cfg.seed)
     model = build(spec)
     if init:

@@ -451,16 +451,17 @@ def test_intervals_carry_the_seed_noise_and_n(tmp_path):
     assert "95% CI" in notes and "seeds.sd" in notes
 
 
-def test_the_claims_table_is_one_of_the_tables_and_an_unknown_one_is_named():
+def test_the_claims_and_beyond_tables_are_tables_and_an_unknown_one_is_named():
     from autoreid import tables
     from autoreid.config import load_params
     from autoreid.errors import UserError
-    from autoreid.tables import claims
+    from autoreid.tables import beyond, claims
 
     params = load_params(ROOT / "params" / "default.yaml")
-    assert tables.NAMES[-1] == "claims"
+    assert tables.NAMES[-2:] == ("claims", "beyond")
     assert tables.inputs(params, "claims") == claims.inputs(params)
+    assert tables.inputs(params, "beyond") == beyond.inputs(params)
     with pytest.raises(UserError) as e:
         tables.inputs(params, "9")
-    assert str(e.value) == ("table 9: the tables are 1, 2, 3, 4, 5, 6, claims (the paper's "
-                            "Tables 1-6 and the claims table)")
+    assert str(e.value) == ("table 9: the tables are 1, 2, 3, 4, 5, 6, claims, beyond (the paper's "
+                            "Tables 1-6, the claims table and the beyond-the-paper table)")

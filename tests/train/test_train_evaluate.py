@@ -180,7 +180,8 @@ def test_training_lowers_the_loss_and_moves_the_weights(market, tmp_path):
         path = train(str(market["manifest"]), "DARTS_V2", str(tmp_path), cfg, Placement.cpu())
     finally:
         monkey.undo()
-    assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8, 0.0)}  # Lret with the configured λ, margin, feature
+    # Lret with the configured λ, margin, feature; no label smoothing
+    assert set(calls) == {("retrieval", 0.7, 0.4, "g", 8, 0.0)}
     assert adams == [(0.01, {"betas": (0.8, 0.99), "weight_decay": 1e-4})]
     lrs = [float(line.split(",")[2]) for line in (tmp_path / "log.csv").read_text().splitlines()[1:]]
     assert lrs == pytest.approx([0.01] * 5 + [0.001])  # x0.1 at the milestone

@@ -11,10 +11,13 @@ def test_default_profile_plans_table1(tmp_path):
     proc = snakemake("-n", "tables", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert counts["search"] == 12 + 3 and counts["derive"] == 15  # Table 1 + Table 2's own
+    # Table 1 + Table 2's own + the beyond table's robust searches (2 variants x 2 runs)
+    assert counts["search"] == 12 + 3 + 4 and counts["derive"] == 19
     # Table 1 (17, and 2 x 2 random cells), Table 2 (16, one shared with Table 1), Table 3 (2),
-    # Table 4 (3 PCB), Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6)
-    assert counts["train"] == 17 + 4 + 15 + 2 + 3 + 6 and counts["random"] == 4
+    # Table 4 (3 PCB), Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6); beyond
+    # the paper: Auto-ReID under its name from scratch, it and ResNet-50 under the modern recipe,
+    # Auto-ReID with each of 6 ingredients, the 4 robust searches' cells (13)
+    assert counts["train"] == 17 + 4 + 15 + 2 + 3 + 6 + 13 and counts["random"] == 4
     assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2  # Table 3: Auto-ReID, Baseline
     # each trained network is evaluated (features, scores, and re-ranked scores) in one job
     assert counts["evaluate"] + counts["evaluate_rerank"] == counts["train"]
@@ -22,6 +25,7 @@ def test_default_profile_plans_table1(tmp_path):
     assert counts["synth"] == 4 and counts["pack"] == 4
     assert counts["prepare"] == 2 and counts["prepare_cuhk03"] == 2  # Market, MSMT17; CUHK03 x2
     assert counts["table"] == 6 and counts["claims"] == 1 and counts["select"] == 1
+    assert counts["beyond"] == 1
     assert counts["figures_curves"] == 1 and counts["figures_ranked"] == 1
 
 
@@ -31,8 +35,13 @@ def test_paper_profile_plans_without_data(tmp_path):
     counts = jobs(proc.stdout)
     assert "synth" not in counts and counts["prepare"] + counts["prepare_cuhk03"] == 4
     # Table 1 (and 2 x 4 random cells), Table 2, and 13 for Tables 3-6 (rule `published`: the
-    # released cells, trained from scratch for Table 4's plain rows too); one training seed each
-    assert counts["train"] == 17 + 8 + 16 + 13
+    # released cells, trained from scratch for Table 4's plain rows too); beyond the paper: the
+    # released Auto-ReID cell and ResNet-50 under the modern recipe, the cell with each of 6
+    # ingredients, 2 robust searches x 4 runs (16); one training seed each
+    assert counts["train"] == 17 + 8 + 16 + 13 + 16 and counts["beyond"] == 1
+    assert "results/paper/train/market1501/modern/resnet50/seed0/model.pt" in proc.stdout
+    assert "results/paper/train/market1501/erasing/AutoReID/seed0/model.pt" in proc.stdout
+    assert "results/paper/search/market1501/retrieval_reid_dartsminus/run4/alphas.json" in proc.stdout
     assert "results/paper/train/market1501/scratch/retrieval_reid-run4/seed0/model.pt" in proc.stdout
     assert "results/paper/train/market1501/scratch/random_reid-run4/seed0/model.pt" in proc.stdout
     assert "results/paper/train/msmt17/imagenet/AutoReID/seed0/model.pt" in proc.stdout
@@ -62,7 +71,7 @@ def test_seeds_are_an_axis_of_every_row(tmp_path):
     proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert counts["train"] == 3 * (17 + 4 + 15 + 2 + 3 + 6) and counts["search"] == 15
+    assert counts["train"] == 3 * (17 + 4 + 15 + 2 + 3 + 6 + 13) and counts["search"] == 19
     for seed in range(3):
         assert f"results/tiny/train/market1501/scratch/resnet18/seed{seed}/model.pt" in proc.stdout
         assert f"results/tiny/evaluate/market1501/imagenet/AutoReID/seed{seed}/metrics_rerank.json" \

@@ -1,5 +1,5 @@
-# The paper's tables and the claims table from the metrics, and the figures (training curves,
-# ranked lists).
+# The paper's tables, the claims table and the beyond-the-paper table from the metrics, and the
+# figures (training curves, ranked lists).
 
 
 rule table:
@@ -39,6 +39,24 @@ rule claims:  # each of the paper's claims: its effect here, 95% interval and ve
         log_path("tables", "claims"),
     shell:
         "autoreid tables --params {PARAMS} --table claims --out-dir {params.out} > {log} 2>&1"
+
+
+rule beyond:  # a modern recipe and robust searches against the paper's: effects, intervals, verdicts
+    input:
+        tables.inputs(config, "beyond"),
+    output:
+        [P.table("beyond", ext) for ext in ("md", "tex", "json")],
+        report(P.table("beyond", "csv"), caption="../report/beyond.rst", category="Tables",
+               labels={"table": "Beyond the paper"}),
+    params:
+        out=lambda w, output: os.path.dirname(output[0]),
+        **rerun_on("beyond"),
+    resources:
+        **size("beyond"),
+    log:
+        log_path("tables", "beyond"),
+    shell:
+        "autoreid tables --params {PARAMS} --table beyond --out-dir {params.out} > {log} 2>&1"
 
 
 rule figures_curves:
