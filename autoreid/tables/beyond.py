@@ -12,7 +12,8 @@ Three groups of lines (params `beyond`):
 - search: the cells of each robust search (`regularized`: search variants, `runs` runs each)
   against plain DARTS (`plain`: Table 1's runs of that variant) and against Table 1's random cells
   of the ReID space, trained as Table 1 trains its runs; beside them each side's spread of mAP
-  over its runs and the mean number of skip_connect edges in its derived cells (DARTS' collapse).
+  over its runs, the mean number of skip_connect edges in its derived cells (DARTS' collapse)
+  and how alike its runs' cells are (`agreement`).
 """
 from __future__ import annotations
 
@@ -116,6 +117,23 @@ def skip_edges(genotype_file: str) -> int:
     return sum(op == "skip_connect" for op, *_ in g.normal + g.reduce)
 
 
+def agreement(genotype_files: tuple) -> float | None:
+    """How alike a method's derived cells are: over every pair of its runs, the share of the
+    nodes' input edges (op, input) that both hold, node by node, normal and reduction cells
+    (1: every run derived the same cells). None with fewer than two runs."""
+    from itertools import combinations
+
+    from autoreid.space.genotypes import load
+
+    def nodes(g):
+        edges = list(g.normal) + list(g.reduce)
+        return [{tuple(e[:2]) for e in edges[k:k + 2]} for k in range(0, len(edges), 2)]
+
+    cells = [nodes(load(f)) for f in genotype_files]
+    pairs = [sum(len(x & y) for x, y in zip(a, b)) / (2 * len(a)) for a, b in combinations(cells, 2)]
+    return mean(pairs) if pairs else None
+
+
 def _spread(values: list[float]) -> str:
     return f"{100 * stdev(values):.1f}" if len(values) > 1 else ""
 
@@ -159,6 +177,9 @@ def build(params: dict) -> pd.DataFrame:
         record["skip edges (A / B)"] = (
             f"{mean(map(skip_edges, line.a_cells)):.1f} / {mean(map(skip_edges, line.b_cells)):.1f}"
             if line.a_cells else "")
+        shares = [agreement(cells) for cells in (line.a_cells, line.b_cells)]
+        record["cells' agreement (A / B)"] = (
+            " / ".join("" if v is None else f"{v:.2f}" for v in shares) if line.a_cells else "")
         records.append(record)
     return pd.DataFrame.from_records(records)
 
@@ -188,7 +209,9 @@ def write(params: dict, out_stem: str) -> list[str]:
         f"`{b['plain']}` is DARTS as the paper runs it ({params['table1']['runs']} runs); each "
         f"robust search {b['runs']} runs, trained as Table 1's runs (setting "
         f"`{params['table1']['setting']}`). runs' mAP sd: the spread of a method's runs; skip "
-        "edges: skip_connect edges of a derived genotype (normal + reduction), mean over runs.",
+        "edges: skip_connect edges of a derived genotype (normal + reduction), mean over runs; "
+        "cells' agreement: the share of the nodes' (op, input) edges two runs both derived, mean "
+        "over pairs of runs (1: every run the same cells).",
         "anchors, Market-1501 without re-ranking, ImageNet-initialised (R1 / mAP): "
         + "; ".join(f"{name} {r1} / {m}" for name, r1, m in ANCHORS)
         + ". They are the published levels at full scale; this profile's rows are effects at its own.",

@@ -27,8 +27,8 @@ def card(model_path: str | Path, evaluation: dict | None = None) -> dict:
     return {
         "name": spec.name, "checkpoint": Path(model_path).name,
         "architecture": {"arch": spec.arch, "genotype": spec.genotype, "C": spec.C,
-                         "layers": list(spec.layers), "head": spec.head,
-                         "embedding": spec.embedding, "classes": spec.num_classes},
+                         "layers": list(spec.layers), "head": spec.head, "neck": spec.neck,
+                         "pool": spec.pool, "embedding": spec.embedding, "classes": spec.num_classes},
         "input": given,
         "output": {"feature": model.feature, "dim": model.dim, "normalised": False},
         "params_M": round(sum(p.numel() for p in net.parameters()) / 1e6, 6),

@@ -17,9 +17,17 @@ GENOTYPES = {"retrieval_reid": "DARTS_V2", "retrieval_reid_beta": "GDAS_V1",
              "retrieval_reid_dartsminus": "RETRIEVAL_REID_SEARCH_SPACE", "random_reid": "BASELINE"}
 
 
-def skips(name: str) -> int:
-    g = PUBLISHED[name]
-    return sum(op == "skip_connect" for op, *_ in g.normal + g.reduce)
+def genotype(variant: str, run: int) -> dict:
+    """The variant's published cell; the robust searches' run 2 with its first edge's op changed
+    (one edge of 16 the runs do not share)."""
+    d = PUBLISHED[GENOTYPES[variant]].to_dict()
+    if variant.startswith("retrieval_reid_") and run == 2:
+        d["normal"][0][0] = "max_pool_3x3" if d["normal"][0][0] != "max_pool_3x3" else "avg_pool_3x3"
+    return d
+
+
+def skips(d: dict) -> int:
+    return sum(op == "skip_connect" for op, *_ in d["normal"] + d["reduce"])
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +36,16 @@ def world(tmp_path_factory):
     base = tmp_path_factory.mktemp("beyond")
     params = yaml.safe_load((ROOT / "params" / "default.yaml").read_text())
     params["results"] = str(base / "results")
+    params["beyond"].update(ingredient_networks=["AutoReID"], runs=2)  # the study's shape, smaller
     w = World(base / "results", seed=5)
     for f in tables.inputs(params, "beyond"):
         rel = f[len(params["results"]) + 1:]
         if rel.endswith("metrics.json"):
             w.metrics(rel)
         elif rel.endswith("genotype.yaml"):
-            variant = rel.split("/")[-3]
+            variant, run = rel.split("/")[-3], int(rel.split("/")[-2].removeprefix("run"))
             (base / "results" / rel).parent.mkdir(parents=True, exist_ok=True)
-            (base / "results" / rel).write_text(yaml.safe_dump(PUBLISHED[GENOTYPES[variant]].to_dict()))
+            (base / "results" / rel).write_text(yaml.safe_dump(genotype(variant, run)))
     (base / "params.yaml").write_text(yaml.safe_dump(params))
     return base, params, w
 
@@ -52,7 +61,17 @@ def mAP(w, setting: str, arch: str) -> float:
     return 100 * w.values[f"evaluate/market1501/{setting}/{arch}/seed0/metrics.json"]["mAP"]
 
 
-def test_the_default_profiles_lines(world, tmp_path):
+def test_the_tiny_profile_takes_resnet18_for_the_ingredients_and_one_run_a_search():
+    from autoreid.config import load_params
+    from autoreid.tables.beyond import lines
+
+    found = lines(load_params(ROOT / "params" / "default.yaml"))
+    assert [x.comparison for x in found if x.group == "ingredient"] == [
+        f"{i} alone (ResNet-18)" for i in ("bnneck", "gem", "erasing", "warmup", "smoothing", "cosine")]
+    assert {len(x.b_units) for x in found if x.group == "search"} == {1, 4}  # 1 robust run; 4 plain
+
+
+def test_the_lines_of_each_group(world, tmp_path):
     df, params, _ = run(world, tmp_path)
     assert list(df.index) == [
         "modern recipe against the paper's (Auto-ReID)", "modern recipe against the paper's (ResNet-50)",
@@ -100,8 +119,12 @@ def test_the_search_lines_show_each_sides_spread_and_skip_edges(world, tmp_path)
     plain = [mAP(w, "scratch", f"retrieval_reid-run{r}") for r in range(1, 5)]
     beta = [mAP(w, "scratch", f"retrieval_reid_beta-run{r}") for r in (1, 2)]
     assert row["runs' mAP sd (A / B)"] == f"{statistics.stdev(plain):.1f} / {statistics.stdev(beta):.1f}"
-    assert row["skip edges (A / B)"] == f"{skips('DARTS_V2'):.1f} / {skips('GDAS_V1'):.1f}"
+    beta_skips = (skips(genotype("retrieval_reid_beta", 1)) + skips(genotype("retrieval_reid_beta", 2))) / 2
+    assert row["skip edges (A / B)"] == f"{skips(genotype('retrieval_reid', 1)):.1f} / {beta_skips:.1f}"
+    # the plain runs all derived one cell; the two β-DARTS runs share 15 of their 16 node inputs
+    assert row["cells' agreement (A / B)"] == f"1.00 / {15 / 16:.2f}"
     assert pd.isna(df.loc["bnneck alone (Auto-ReID)", "skip edges (A / B)"])
+    assert pd.isna(df.loc["bnneck alone (Auto-ReID)", "cells' agreement (A / B)"])
 
 
 def test_the_table_declares_every_file_it_reads(world, monkeypatch, tmp_path):
