@@ -61,14 +61,14 @@ def mAP(w, setting: str, arch: str) -> float:
     return 100 * w.values[f"evaluate/market1501/{setting}/{arch}/seed0/metrics.json"]["mAP"]
 
 
-def test_the_tiny_profile_takes_resnet18_for_the_ingredients_and_one_run_a_search():
+def test_the_tiny_profile_takes_resnet18_for_the_ingredients_and_two_runs_a_search():
     from autoreid.config import load_params
     from autoreid.tables.beyond import lines
 
     found = lines(load_params(ROOT / "params" / "default.yaml"))
     assert [x.comparison for x in found if x.group == "ingredient"] == [
         f"{i} alone (ResNet-18)" for i in ("bnneck", "gem", "erasing", "warmup", "smoothing", "cosine")]
-    assert {len(x.b_units) for x in found if x.group == "search"} == {1, 4}  # 1 robust run; 4 plain
+    assert {len(x.b_units) for x in found if x.group == "search"} == {2, 4}  # 2 robust runs; 4 plain
 
 
 def test_the_lines_of_each_group(world, tmp_path):

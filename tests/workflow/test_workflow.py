@@ -11,13 +11,13 @@ def test_default_profile_plans_table1(tmp_path):
     proc = snakemake("-n", "tables", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    # Table 1 + Table 2's own (2 x 2) + the beyond table's robust searches (2 variants x 1 run)
-    assert counts["search"] == 12 + 2 + 2 and counts["derive"] == 16
+    # Table 1 + Table 2's own (2 x 2) + the beyond table's robust searches (2 variants x 2 runs)
+    assert counts["search"] == 12 + 2 + 4 and counts["derive"] == 18
     # Table 1 (17, and 2 x 2 random cells), Table 2 (4), Table 3 (2),
     # Table 4 (3 PCB), Auto-ReID and Baseline on CUHK03 labeled/detected and MSMT17 (6); beyond
     # the paper: Auto-ReID under its name from scratch, it and ResNet-50 under the modern recipe,
-    # ResNet-18 with each of 6 ingredients, the 2 robust searches' cells (11)
-    assert counts["train"] == 17 + 4 + 4 + 2 + 3 + 6 + 11 and counts["random"] == 4
+    # ResNet-18 with each of 6 ingredients, the 4 robust searches' cells (13)
+    assert counts["train"] == 17 + 4 + 4 + 2 + 3 + 6 + 13 and counts["random"] == 4
     assert counts["pretrain"] == 2 and counts["evaluate_rerank"] == 2  # Table 3: Auto-ReID, Baseline
     # each trained network is evaluated (features, scores, and re-ranked scores) in one job
     assert counts["evaluate"] + counts["evaluate_rerank"] == counts["train"]
@@ -71,7 +71,7 @@ def test_seeds_are_an_axis_of_every_row(tmp_path):
     proc = snakemake("-n", "tables", "--configfile", tmp_path / "p.yaml", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     counts = jobs(proc.stdout)
-    assert counts["train"] == 3 * (17 + 4 + 4 + 2 + 3 + 6 + 11) and counts["search"] == 16
+    assert counts["train"] == 3 * (17 + 4 + 4 + 2 + 3 + 6 + 13) and counts["search"] == 18
     for seed in range(3):
         assert f"results/tiny/train/market1501/scratch/resnet18/seed{seed}/model.pt" in proc.stdout
         assert f"results/tiny/evaluate/market1501/imagenet/AutoReID/seed{seed}/metrics_rerank.json" \
