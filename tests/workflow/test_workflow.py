@@ -170,13 +170,12 @@ def test_the_beyond_table_holds_the_slices_recipe_ingredient_and_search_lines(re
 
     df = pd.read_csv(results / "tables/beyond.csv")
     assert list(df["Comparison"]) == [
-        "modern recipe against the paper's (Auto-ReID)", "modern recipe against the paper's (ResNet-18)",
-        "Auto-ReID against ResNet-18, modern recipe", "erasing alone (ResNet-18)",
+        "modern recipe against the paper's (ResNet-18)", "erasing alone (ResNet-18)",
         "DARTS−, Retrieval + ReID cells against Retrieval + ReID Search Space (DARTS)",
         "DARTS−, Retrieval + ReID cells against random ReID cells",
         "Retrieval + ReID Search Space (DARTS) cells against random ReID cells"]
     assert set(df["mAP verdict"]) <= {"gain", "loss", "not resolved"}
-    model = results / "train/market1501/modern/AutoReID/seed0/model.pt"
+    model = results / "train/market1501/modern/resnet18/seed0/model.pt"
     card = yaml.safe_load(model.with_name("model.yaml").read_text())
     assert card["output"]["feature"] == "g" and card["architecture"]["neck"] == "bnneck"  # BNNeck's
 
