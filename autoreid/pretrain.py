@@ -143,8 +143,6 @@ def pretrain(data_dir: str, arch: str, C: int, layers, out_dir: str, cfg: Pretra
                               "lr": sched.get_last_lr()[0], "seconds": round(seconds, 3),
                               "images_per_s": round(sums["seen"] * world / max(seconds, 1e-9), 1),
                               "ranks": world, "digests": " ".join(f"{d:.10g}" for d in digests)})
-            for group, lr in zip(opt.param_groups, sched.get_last_lr()):
-                group["lr"] = lr  # the schedule's own (not a warm-up step's) before it steps
             sched.step()
             loop.end_epoch(epoch)
     if rank == 0:
