@@ -3,6 +3,7 @@ import torch
 
 from autoreid.errors import UserError
 from autoreid.models.build import arch_spec, build
+from autoreid.models.head import HEADS
 from autoreid.losses import objective_loss, softmax_loss
 
 
@@ -43,6 +44,8 @@ def test_pcb_as_published_on_a_384x128_input(arch):
     c = pcb.backbone.out_channels
     assert out["f"].shape == (2, 6 * c) and out["g"].shape == (2, 6 * 256)
     assert out["logits"].shape == (6, 2, 5)
+    for embed in pcb.head.embed:
+        assert [type(m) for m in embed] == [torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.ReLU]
     stripes = fmap.reshape(2, c, 6, 4, 8).mean(dim=(3, 4))  # 24 rows: 6 stripes of 4
     torch.testing.assert_close(out["f"].reshape(2, 6, c), stripes.transpose(1, 2))
 
@@ -59,3 +62,15 @@ def test_the_pcb_setting_trains_with_softmax_on_each_stripe():
     y = torch.tensor([0, 1, 2, 0])
     out = {"logits": logits, "f": torch.randn(4, 8)}
     assert torch.equal(objective_loss(out, y, "softmax"), softmax_loss(logits, y))
+
+
+@pytest.mark.parametrize("head", ["reid", "pcb"])
+def test_a_head_by_default_is_the_papers_and_names_what_it_does_not_know(head):
+    cls = HEADS[head]
+    plain = cls(16, 5)
+    drops = [m.p for m in plain.modules() if isinstance(m, torch.nn.Dropout)]
+    assert plain.gem is None and drops and set(drops) == {0.5}
+    with pytest.raises(ValueError, match=r"^unknown neck 'foo' \(known: none, bnneck\)$"):
+        cls(16, 5, neck="foo")
+    with pytest.raises(ValueError, match=r"^unknown pool 'max' \(known: avg, gem\)$"):
+        cls(16, 5, pool="max")

@@ -50,6 +50,17 @@ def test_bnneck_on_the_pcb_head_stripe_by_stripe():
         assert torch.allclose(out["logits"][i], bn(stripes[:, i]) @ cls.weight.t(), atol=1e-5)
 
 
+def test_gem_on_the_pcb_head_pools_each_stripe():
+    model = build(arch_spec("resnet18", 5, 8, (1, 1, 1, 1), head="pcb", pool="gem")).eval()
+    x = torch.randn(2, 3, 96, 32)
+    fmap = model.backbone(x)
+    c, rows = model.backbone.out_channels, fmap.shape[2]
+    out = model.head(fmap)
+    stripes = fmap.clamp_min(1e-6).pow(3).reshape(2, c, 6, rows // 6, fmap.shape[3]).mean(dim=(3, 4)).pow(1 / 3)
+    torch.testing.assert_close(out["f"].view(2, 6, c), stripes.transpose(1, 2), atol=1e-5, rtol=1e-4)
+    assert not torch.allclose(out["f"], model.head.__class__(c, 5, pool="avg")(fmap)["f"], atol=1e-3)
+
+
 def test_gem_is_the_mean_at_p_1_tends_to_the_max_and_learns_p():
     x = torch.rand(2, 3, 6, 4) + 0.1
     assert torch.allclose(GeM(1.0)(x), x.mean(dim=(2, 3)), atol=1e-6)
@@ -83,6 +94,33 @@ def test_random_erasing_boxes_keep_to_their_area_and_aspect_bounds():
     assert 0.45 < sum(bool(b[2]) for b in half) / len(half) < 0.55
 
 
+def test_random_erasing_boxes_vary_in_size_shape_and_place():
+    """Each image draws its own tries (not one set shared by the batch), tall and wide boxes
+    alike, anywhere in the image, edges included."""
+    h, w = 128, 64
+    boxes = np.array([b for b in erase_params(4000, torch.Generator().manual_seed(0), 1.0, h, w) if b[2]])
+    ey, ex, eh, ew = boxes.T
+    assert len({(a, b) for a, b in zip(eh, ew)}) > 1000
+    assert 0.4 < (eh > ew).mean() < 0.8 and (eh < ew).mean() > 0.2
+    assert (ey == 0).sum() > 10 and (ey + eh == h).sum() > 10  # top and bottom edges reached
+    assert (ex == 0).sum() > 10 and (ex + ew == w).sum() > 10
+    assert 0.45 < (ey / (h - eh)).mean() < 0.55 and 0.45 < (ex / np.maximum(w - ew, 1)).mean() < 0.55
+
+
+@pytest.mark.parametrize("h, w", [(2, 128), (128, 2), (8, 256), (256, 8)])
+def test_random_erasing_boxes_fit_strictly_inside_narrow_images(h, w):
+    """A box is thinner than the image (one pixel may be all that fits); an image where none of
+    the tries fits is left alone."""
+    boxes = erase_params(2000, torch.Generator().manual_seed(0), 1.0, h, w)
+    erased = [b for b in boxes if b[2]]
+    assert 0 < len(erased) < len(boxes)
+    assert all(b == (0, 0, 0, 0) for b in boxes if not b[2])
+    for ey, ex, eh, ew in erased:
+        assert 1 <= eh < h and 1 <= ew < w and ey + eh <= h and ex + ew <= w
+    if min(h, w) == 2:  # only one-pixel-thin boxes fit
+        assert {b[2] if h == 2 else b[3] for b in erased} == {1}
+
+
 def test_random_erasing_follows_its_seed_and_leaves_the_crops_as_they_were():
     plain, erasing = PadCrop(2), PadCrop(2, 0.5, 32, 16)
     a = erasing.draw(64, torch.Generator().manual_seed(3))
@@ -105,9 +143,10 @@ def test_random_erasing_follows_its_seed_and_leaves_the_crops_as_they_were():
 def test_warm_up_ramps_the_first_steps_then_the_schedule_goes_on():
     """Two warm-up epochs of 4 steps over lr 0.1, then a step decay at epoch 3 or a cosine."""
     seen = {}
-    for kind in ("step", "cosine"):
+    for kind in ("step", "cosine", "exponential"):
         opt = optim.Adam([torch.nn.Parameter(torch.zeros(1))], 0.1)
-        sched = optim.schedule(opt, kind, 6, milestones=(3,), gamma=0.1, warmup_epochs=2)
+        sched = optim.schedule(opt, kind, 6, milestones=(3,), gamma=0.5 if kind == "exponential" else 0.1,
+                               warmup_epochs=2)
         lrs = []
         for epoch in range(6):
             for step in range(4):
@@ -120,6 +159,7 @@ def test_warm_up_ramps_the_first_steps_then_the_schedule_goes_on():
     assert seen["step"][8:] == pytest.approx([0.1] * 4 + [0.01] * 12)
     cosine = [0.1 * 0.5 * (1 + math.cos(math.pi * (e - 2) / 4)) for e in range(2, 6)]
     assert seen["cosine"][8:] == pytest.approx([v for v in cosine for _ in range(4)])
+    assert seen["exponential"][8:] == pytest.approx([0.1 * 0.5 ** e for e in range(2, 6) for _ in range(4)])
     assert optim.schedule(opt, "step", 6, (3,), 0.1).__class__.__name__ == "MultiStepLR"  # no warm-up
 
 
