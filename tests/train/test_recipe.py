@@ -161,6 +161,8 @@ def test_warm_up_ramps_the_first_steps_then_the_schedule_goes_on():
     assert seen["cosine"][8:] == pytest.approx([v for v in cosine for _ in range(4)])
     assert seen["exponential"][8:] == pytest.approx([0.1 * 0.5 ** e for e in range(2, 6) for _ in range(4)])
     assert optim.schedule(opt, "step", 6, (3,), 0.1).__class__.__name__ == "MultiStepLR"  # no warm-up
+    with pytest.raises(ValueError, match=r"^unknown schedule 'linear' \(known: step, exponential, cosine\)$"):
+        optim.schedule(opt, "linear", 6)
 
 
 def test_label_smoothing_spreads_epsilon_over_the_classes():
