@@ -165,6 +165,30 @@ def test_warm_up_ramps_the_first_steps_then_the_schedule_goes_on():
         optim.schedule(opt, "linear", 6)
 
 
+@pytest.mark.parametrize("kind, want", [
+    ("step", [0.1, 0.1, 0.1, 0.01, 0.01, 0.001]),  # milestones 3 and 5, gamma 0.1
+    ("exponential", [0.1 * 0.1 ** e for e in range(6)]),
+    ("cosine", [0.1 * 0.5 * (1 + math.cos(math.pi * e / 6)) for e in range(6)]),
+])
+def test_without_a_warm_up_each_schedule_is_its_own_curve(kind, want):
+    opt = optim.Adam([torch.nn.Parameter(torch.zeros(1))], 0.1)
+    sched = optim.schedule(opt, kind, 6, milestones=(3, 5), gamma=0.1)
+    lrs = []
+    for _ in range(6):
+        optim.warm_up(opt, sched, 0, 0, 0, 4)  # no warm-up: the schedule's lr untouched
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs == pytest.approx(want)
+
+
+def test_random_erasing_needs_the_image_size():
+    for size in ((0, 0), (32, 0), (0, 16)):
+        with pytest.raises(ValueError, match=r"^random erasing needs the images' height and width$"):
+            PadCrop(2, 0.5, *size)
+    assert len(PadCrop(2).draw(4, torch.Generator().manual_seed(0))[0]) == 3  # erasing off: no box
+
+
 def test_label_smoothing_spreads_epsilon_over_the_classes():
     logits, y, eps = torch.randn(4, 5), torch.tensor([0, 3, 1, 4]), 0.1
     target = torch.full((4, 5), eps / 5)
