@@ -166,13 +166,13 @@ def test_warm_up_ramps_the_first_steps_then_the_schedule_goes_on():
 
 
 @pytest.mark.parametrize("kind, want", [
-    ("step", [0.1, 0.1, 0.1, 0.01, 0.01, 0.001]),  # milestones 3 and 5, gamma 0.1
-    ("exponential", [0.1 * 0.1 ** e for e in range(6)]),
+    ("step", [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]),  # milestones 3 and 5, gamma 0.5
+    ("exponential", [0.1 * 0.5 ** e for e in range(6)]),
     ("cosine", [0.1 * 0.5 * (1 + math.cos(math.pi * e / 6)) for e in range(6)]),
 ])
 def test_without_a_warm_up_each_schedule_is_its_own_curve(kind, want):
     opt = optim.Adam([torch.nn.Parameter(torch.zeros(1))], 0.1)
-    sched = optim.schedule(opt, kind, 6, milestones=(3, 5), gamma=0.1)
+    sched = optim.schedule(opt, kind, 6, milestones=(3, 5), gamma=0.5)
     lrs = []
     for _ in range(6):
         optim.warm_up(opt, sched, 0, 0, 0, 4)  # no warm-up: the schedule's lr untouched
