@@ -73,8 +73,10 @@ def test_gem_is_the_mean_at_p_1_tends_to_the_max_and_learns_p():
     weights = torch.tensor([[0.5, 0.5, 0, 0, 0, 0], [0, 0, 0, 0, 0.5, 0.5]])
     want = x[:, :, 4:6].pow(3).mean(dim=(2, 3)).pow(1 / 3)
     assert torch.allclose(GeM()(x, weights)[:, 1], want, atol=1e-6)
-    model = build(arch_spec("DARTS_V2", 5, 8, (1, 1, 1, 1), pool="gem"))
+    model = build(arch_spec("DARTS_V2", 5, 8, (1, 1, 1, 1), pool="gem")).eval()
     assert any(n.endswith("gem.p") for n, _ in model.named_parameters())
+    fmap = model.backbone(torch.randn(2, 3, 64, 32))  # the reID head's f: GeM of the whole map
+    torch.testing.assert_close(model.head(fmap)["f"], fmap.clamp_min(1e-6).pow(3).mean(dim=(2, 3)).pow(1 / 3))
 
 
 def test_random_erasing_boxes_keep_to_their_area_and_aspect_bounds():
@@ -183,7 +185,7 @@ def test_without_a_warm_up_each_schedule_is_its_own_curve(kind, want):
 
 
 def test_random_erasing_needs_the_image_size():
-    for size in ((0, 0), (32, 0), (0, 16)):
+    for size in ((), (0, 0), (32, 0), (0, 16)):
         with pytest.raises(ValueError, match=r"^random erasing needs the images' height and width$"):
             PadCrop(2, 0.5, *size)
     assert len(PadCrop(2).draw(4, torch.Generator().manual_seed(0))[0]) == 3  # erasing off: no box
