@@ -70,6 +70,7 @@ def test_a_head_by_default_is_the_papers_and_names_what_it_does_not_know(head):
     plain = cls(16, 5)
     drops = [m.p for m in plain.modules() if isinstance(m, torch.nn.Dropout)]
     assert plain.gem is None and drops and set(drops) == {0.5}
+    assert plain.eval()(torch.randn(2, 16, 12, 4))["g"].shape == (2, {"reid": 512, "pcb": 6 * 256}[head])
     with pytest.raises(ValueError, match=r"^unknown neck 'foo' \(known: none, bnneck\)$"):
         cls(16, 5, neck="foo")
     with pytest.raises(ValueError, match=r"^unknown pool 'max' \(known: avg, gem\)$"):

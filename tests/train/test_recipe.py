@@ -182,12 +182,16 @@ def test_without_a_warm_up_each_schedule_is_its_own_curve(kind, want):
         opt.step()
         sched.step()
     assert lrs == pytest.approx(want)
+    if kind == "exponential":  # gamma 0.1 unless given
+        opt = optim.Adam([torch.nn.Parameter(torch.zeros(1))], 0.1)
+        optim.schedule(opt, kind, 6).step()
+        assert opt.param_groups[0]["lr"] == pytest.approx(0.01)
 
 
 def test_random_erasing_needs_the_image_size():
-    for size in ((), (0, 0), (32, 0), (0, 16)):
+    for size in ({}, dict(height=0, width=0), dict(height=32), dict(width=16), dict(height=32, width=0)):
         with pytest.raises(ValueError, match=r"^random erasing needs the images' height and width$"):
-            PadCrop(2, 0.5, *size)
+            PadCrop(2, 0.5, **size)
     assert len(PadCrop(2).draw(4, torch.Generator().manual_seed(0))[0]) == 3  # erasing off: no box
 
 
