@@ -1,5 +1,3 @@
-import sys
+from autoreid.cli import run
 
-from autoreid.cli import main
-
-sys.exit(main())
+run()
