@@ -15,10 +15,13 @@ come out one query chunk at a time, straight into the evaluator.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-from scipy import sparse
+
+if TYPE_CHECKING:  # scipy is imported where re-ranking runs: every evaluation imports this module
+    from scipy import sparse
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ def neighbours(x: torch.Tensor, sq: torch.Tensor, k: int, block: int = 2048):
 def _reciprocal(top: np.ndarray, k: int) -> sparse.csr_matrix:
     """R(., k) as a 0/1 matrix: row i holds the members j of i's top k+1 that have i in their own
     top k+1."""
+    from scipy import sparse
+
     t = top[:, : k + 1]
     me = np.arange(len(t))[:, None]
     keep = (t[t] == me[:, :, None]).any(axis=2)  # t[t][i, m] = top list of i's m-th neighbour
@@ -79,6 +84,8 @@ def _reciprocal(top: np.ndarray, k: int) -> sparse.csr_matrix:
 def _support(r_full: sparse.csr_matrix, r_half: sparse.csr_matrix) -> sparse.csr_matrix:
     """R*(i): R(i, k1) plus every R(c, k1/2), c in R(i, k1), that shares more than 2/3 of its
     members with R(i, k1); as a 0/1 matrix."""
+    from scipy import sparse
+
     shared = (r_full @ r_half.T).multiply(r_full).tocsr()  # [i, c] = |R(i, k1) & R(c, k1/2)|, c in R(i)
     half_size = np.asarray(r_half.sum(1)).ravel()
     rows = np.repeat(np.arange(shared.shape[0]), np.diff(shared.indptr))
@@ -104,6 +111,8 @@ def _support_sq_dist(x: np.ndarray, support: sparse.csr_matrix) -> np.ndarray:
 def k_reciprocal(qf: np.ndarray, gf: np.ndarray, k1: int = 20, k2: int = 6,
                  original_weight: float = 0.3):
     """Returns (chunk(start, stop) -> final distances of queries start..stop to the gallery)."""
+    from scipy import sparse
+
     x = torch.as_tensor(np.concatenate([qf, gf]), dtype=torch.float32)
     n, nq = x.shape[0], len(qf)
     sq = x.pow(2).sum(1)
