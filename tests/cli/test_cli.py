@@ -165,3 +165,26 @@ def test_no_option_has_a_default_of_its_own_but_a_flag_or_a_list():
     own = [f"{cmd}: {'/'.join(a.option_strings)}={a.default!r}" for cmd, a in _every_option(parser())
            if a.option_strings and a.default not in (None, False)]
     assert own == []
+
+def test_the_process_entry_exits_with_mains_status_and_frozen_objects(monkeypatch, capsys):
+    """`autoreid` (and `python -m autoreid.cli`) is `run`: main's exit status, and every object
+    frozen first, so that the interpreter's last collection does not walk torch's (~0.4 s a
+    process of the DAG; docs/benchmarks.md)."""
+    import gc
+    import tomllib
+
+    from autoreid.cli import run
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"autoreid": "autoreid.cli:run"}
+    assert (ROOT / "autoreid" / "cli" / "__main__.py").read_text().strip().endswith("run()")
+    monkeypatch.setattr("sys.argv", ["autoreid", "derive", "--alphas", "/nonexistent/alphas.json",
+                                     "--out", "/nonexistent/g.yaml"])
+    gc.unfreeze()
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            run()
+        assert exit_.value.code == 1 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert "error:" in capsys.readouterr().err
