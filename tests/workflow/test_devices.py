@@ -36,7 +36,9 @@ out, n = Path(sys.argv[1]), int(sys.argv[2])
 rank = os.environ.get("LOCAL_RANK")
 visible = os.environ["CUDA_VISIBLE_DEVICES"]
 mine = visible.split(",")[int(rank)] if rank is not None else visible
-(out / f"{os.getpid()}.dev").write_text(mine + " " + os.environ.get("AUTOREID_PLACED", "-"))
+part = out / f"{os.getpid()}.part"  # then renamed: a reader never sees the file half-written
+part.write_text(mine + " " + os.environ.get("AUTOREID_PLACED", "-"))
+part.replace(out / f"{os.getpid()}.dev")
 deadline = time.time() + 60
 while (len(list(out.glob("*.dev"))) < n and not (out / "release").exists()
        and time.time() < deadline):
